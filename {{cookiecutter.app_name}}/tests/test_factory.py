@@ -1,0 +1,34 @@
+import pytest
+from flask import request
+
+from {{ cookiecutter.app_name }} import create_app
+
+
+def test_test_config_is_applied() -> None:
+    assert create_app({"TESTING": True, "SECRET_KEY": "x"}).testing
+
+
+def test_settings_come_from_flask_prefixed_environment(monkeypatch) -> None:
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from-env")
+    monkeypatch.setenv("FLASK_TRUSTED_PROXIES", "1")
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "from-env"
+    assert app.config["TRUSTED_PROXIES"] == 1
+
+
+def test_refuses_to_start_without_secret_key(monkeypatch) -> None:
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="FLASK_SECRET_KEY is not set"):
+        create_app()
+
+
+@pytest.mark.parametrize(("proxies", "scheme"), [(0, "http"), (1, "https")])
+def test_forwarded_headers_trusted_only_when_configured(proxies, scheme) -> None:
+    app = create_app({"SECRET_KEY": "x", "TRUSTED_PROXIES": proxies})
+
+    @app.get("/scheme")
+    def scheme_view() -> str:
+        return request.scheme
+
+    response = app.test_client().get("/scheme", headers={"X-Forwarded-Proto": "https"})
+    assert response.text == scheme
