@@ -54,10 +54,11 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 def problems():
     app_name = ANSWERS["app_name"]
     if not PACKAGE_NAME.fullmatch(app_name):
-        yield "app_name", app_name, (
+        rule = (
             "must be a lowercase ASCII Python identifier: a letter, then letters, "
             "digits or underscores (PEP 8 package name)"
         )
+        yield "app_name", app_name, rule
     elif keyword.iskeyword(app_name) or keyword.issoftkeyword(app_name):
         yield "app_name", app_name, "must not be a Python keyword"
     elif app_name in sys.stdlib_module_names or app_name in RESERVED_NAMES:

@@ -1,0 +1,367 @@
+#!/usr/bin/env bash
+# Set up, on a bare Debian 12 machine without an image registry, what the template's Docker
+# tests need: a Docker engine, the Compose v2 and buildx CLI plugins, and python:<v>-slim base
+# images (pulled when a registry answers, otherwise built locally from Debian packages).
+#
+#   scripts/docker-env.sh up       idempotent; every step is skipped when already satisfied
+#   scripts/docker-env.sh down     stop only the dockerd that "up" started
+#   scripts/docker-env.sh status   show what is there
+#
+# PYTHON_VERSIONS (default "3.11 3.13 3.14") selects the base images; PULL_TIMEOUT (default 60 s)
+# bounds each pull. Test tooling only: nothing here goes into a generated project.
+set -euo pipefail
+
+PYTHON_VERSIONS=${PYTHON_VERSIONS:-3.11 3.13 3.14}
+STATE_DIR=${XDG_STATE_HOME:-$HOME/.local/state}/poetry-docker
+PID_FILE=$STATE_DIR/dockerd.pid # line 1: PID, line 2: its start time (guards against PID reuse)
+LOG_FILE=$STATE_DIR/dockerd.log
+PLUGIN_DIR=${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins
+HOST_CA=/etc/ssl/certs/ca-certificates.crt
+STAND_IN_LABEL=org.poetry-docker.stand-in
+ENGINE_WAIT=30 # seconds for a fresh dockerd to answer
+STOP_WAIT=60   # seconds for dockerd to stop its containers and exit
+PULL_TIMEOUT=${PULL_TIMEOUT:-60} # seconds; a registry that answers gets the official image
+LOCK_WAIT=900  # seconds to wait for a concurrent up/down (a cold "up" takes ~2 min)
+export DEBIAN_FRONTEND=noninteractive
+
+# Same trimming as Debian's slim images (debuerreotype --slimify): no docs, man pages, locales.
+SLIM_DPKG_OPTS=(
+  --dpkgopt='path-exclude=/usr/share/doc/*'
+  --dpkgopt='path-include=/usr/share/doc/*/copyright'
+  --dpkgopt='path-exclude=/usr/share/man/*'
+  --dpkgopt='path-exclude=/usr/share/info/*'
+  --dpkgopt='path-exclude=/usr/share/groff/*'
+  --dpkgopt='path-exclude=/usr/share/lintian/*'
+  --dpkgopt='path-exclude=/usr/share/linda/*'
+  --dpkgopt='path-exclude=/usr/share/locale/*'
+  --dpkgopt='path-include=/usr/share/locale/locale.alias'
+)
+
+WORK=""
+APT_UPDATED=0
+
+log() { printf '[docker-env] %s\n' "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+cleanup() {
+  # --one-file-system: never descend into anything a killed mmdebstrap left mounted.
+  if [[ -n $WORK ]]; then rm -rf --one-file-system "$WORK"; fi
+}
+
+now_us() { echo "${EPOCHREALTIME//[!0-9]/}"; }
+
+# timed NAME CMD...: run CMD and log how long it took.
+timed() {
+  local name=$1 start us
+  shift
+  start=$(now_us)
+  "$@"
+  us=$(($(now_us) - start))
+  log "$(printf '%s: done in %d.%01ds' "$name" $((us / 1000000)) $((us % 1000000 / 100000)))"
+}
+
+# quietly CMD...: show CMD's output only when it fails.
+quietly() {
+  local out=$WORK/quietly.log rc
+  "$@" >"$out" 2>&1 || {
+    rc=$?
+    cat "$out" >&2
+    return "$rc"
+  }
+}
+
+lock_state() {
+  mkdir -p "$STATE_DIR"
+  exec 9>"$STATE_DIR/lock"
+  # Concurrent up/down calls run one after the other.
+  flock -w "$LOCK_WAIT" 9 || die "another up/down still holds $STATE_DIR/lock after ${LOCK_WAIT}s"
+}
+
+apt_install() {
+  if ((!APT_UPDATED)); then
+    apt-get update -qq
+    APT_UPDATED=1
+  fi
+  quietly apt-get install -y --no-install-recommends "$@"
+}
+
+# ---------------------------------------------------------------- engine
+
+engine_answers() { docker info >/dev/null 2>&1; }
+
+proc_start_time() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null; }
+
+# Print the PID of the dockerd that "up" started, if that very process still runs.
+our_dockerd_pid() {
+  local pid="" start=""
+  [[ -f $PID_FILE ]] || return 1
+  { read -r pid && read -r start; } <"$PID_FILE" || true
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  [[ $(cat "/proc/$pid/comm" 2>/dev/null) == dockerd ]] || return 1
+  [[ $(proc_start_time "$pid") == "$start" ]] || return 1
+  echo "$pid"
+}
+
+start_dockerd() { # prints the new PID
+  local pid
+  # setsid: the daemon must outlive this script and the terminal or job that ran it.
+  # 9>&-: the daemon must not inherit (and hold forever) the state lock.
+  setsid dockerd >>"$LOG_FILE" 2>&1 </dev/null 9>&- &
+  pid=$!
+  printf '%s\n%s\n' "$pid" "$(proc_start_time "$pid")" >"$PID_FILE"
+  log "started dockerd (pid $pid, log $LOG_FILE)"
+  echo "$pid"
+}
+
+wait_for_engine() {
+  local pid=$1 i
+  for ((i = 0; i < ENGINE_WAIT * 2; i++)); do
+    engine_answers && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  tail -n 20 "$LOG_FILE" >&2 || true
+  die "dockerd (pid $pid) did not answer within ${ENGINE_WAIT}s; log: $LOG_FILE"
+}
+
+ensure_engine() {
+  local pid
+  if engine_answers; then
+    if pid=$(our_dockerd_pid); then
+      log "engine answers (dockerd pid $pid, started by an earlier 'up')"
+    else
+      log "engine answers and was not started by this script: leaving it alone"
+    fi
+    return
+  fi
+  command -v dockerd >/dev/null || apt_install docker.io
+  engine_answers && return # the package's own service start may already have brought it up
+  mkdir -p "$STATE_DIR"
+  pid=$(our_dockerd_pid) || pid=$(start_dockerd)
+  wait_for_engine "$pid"
+}
+
+# ---------------------------------------------------------------- Compose and buildx plugins
+
+# The private trixie sources: the system's Debian entries minus security, suite set to trixie.
+write_trixie_sources() {
+  local src=/etc/apt/sources.list.d/debian.sources codename
+  [[ -f $src ]] || die "$src not found: cannot derive the Debian mirror to fetch plugins from"
+  codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
+  awk -v RS= -v ORS='\n\n' '!/security/' "$src" | sed "s/\b$codename\b/trixie/g" >"$1"
+}
+
+# apt-get against private lists and cache: the system apt setup is not touched.
+trixie_apt() {
+  local dir=$WORK/apt-trixie
+  apt-get -o Dir::Etc::sourcelist="$dir/trixie.sources" -o Dir::Etc::sourceparts=- \
+    -o Dir::State::Lists="$dir/lists" -o Dir::Cache::archives="$dir/archives" "$@"
+}
+
+# Debian trixie's docker-compose (v2) and docker-buildx are static binaries that run here.
+fetch_trixie_plugins() {
+  local dir=$WORK/apt-trixie tree=$WORK/plugins deb
+  mkdir -p "$dir/lists/partial" "$dir/archives/partial" "$dir/debs" "$tree" "$PLUGIN_DIR"
+  chown _apt "$dir/debs" 2>/dev/null || true # apt downloads as user _apt when it exists
+  write_trixie_sources "$dir/trixie.sources"
+  trixie_apt -qq update
+  (cd "$dir/debs" && trixie_apt -qq download "$@")
+  for deb in "$dir"/debs/*.deb; do dpkg -x "$deb" "$tree"; done
+  install -m 0755 "$tree"/usr/libexec/docker/cli-plugins/docker-* "$PLUGIN_DIR/"
+  log "installed $* into $PLUGIN_DIR"
+}
+
+# Both clients must build with BuildKit; "--output" and "COPY --chmod" fail without it.
+check_buildkit() {
+  local ctx=$WORK/buildkit-check client out
+  mkdir -p "$ctx"
+  echo ok >"$ctx/probe"
+  printf 'FROM scratch\nCOPY --chmod=0644 probe /probe\n' >"$ctx/Dockerfile"
+  for client in /usr/local/bin/docker /usr/bin/docker; do
+    [[ -x $client ]] || continue
+    out=$ctx/out${client//\//_}
+    if ! DOCKER_BUILDKIT=1 "$client" build --output "type=local,dest=$out" "$ctx" >"$ctx/log" 2>&1 ||
+      [[ ! -f $out/probe ]]; then
+      cat "$ctx/log" >&2
+      die "DOCKER_BUILDKIT=1 $client build does not work"
+    fi
+  done
+}
+
+ensure_plugins() {
+  local missing=()
+  docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
+  docker buildx version >/dev/null 2>&1 || missing+=(docker-buildx)
+  if ((${#missing[@]})); then fetch_trixie_plugins "${missing[@]}"; fi
+  docker compose version >/dev/null || die "docker compose does not work"
+  docker buildx version >/dev/null || die "docker buildx does not work"
+  check_buildkit
+}
+
+# ---------------------------------------------------------------- base images
+
+debian_suite() {
+  case $1 in
+  3.11) echo bookworm ;;
+  3.13) echo trixie ;;
+  3.14) echo forky ;;
+  *) return 1 ;;
+  esac
+}
+
+make_rootfs() { # SUITE TARBALL
+  local opts=()
+  # The mirror's testing (forky) Release file is past its Valid-Until date.
+  [[ $1 == forky ]] && opts+=(--aptopt='Acquire::Check-Valid-Until "false"')
+  # TMPDIR inside WORK: whatever mmdebstrap leaves behind goes with our cleanup.
+  # merged-usr hook: /usr merged the debootstrap way, so bookworm does not pull usrmerge and perl.
+  # minbase: Debian's "required" set, as in the official images (useradd among it).
+  TMPDIR=$WORK quietly mmdebstrap --variant=minbase \
+    --include=python3,python3-venv,python3-pip,ca-certificates \
+    --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+    "${SLIM_DPKG_OPTS[@]}" "${opts[@]}" "$1" "$2"
+}
+
+# Debian's python3 and pip dressed up like the official image (paths, env, CMD).
+write_stand_in_dockerfile() { # BASE_IMAGE PYTHON_VERSION
+  cat <<EOF
+FROM $1
+RUN set -eu; \\
+    for link in python:python3 python3:python3 pip:pip3 pip3:pip3; do \\
+      name=\${link%:*}; [ -e /usr/local/bin/\$name ] || ln -s /usr/bin/\${link#*:} /usr/local/bin/\$name; \\
+    done; \\
+    rm -f /usr/lib/python3*/EXTERNALLY-MANAGED
+# The host's CA bundle also trusts the TLS-inspecting proxy in front of the package indexes.
+COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
+    LANG=C.UTF-8 \\
+    PYTHON_VERSION=$2 \\
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \\
+    REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
+LABEL $STAND_IN_LABEL=true
+CMD ["python3"]
+EOF
+}
+
+verify_stand_in() { # IMAGE
+  docker run --rm "$1" python -c "import ssl, venv; print(1)" >/dev/null ||
+    die "$1: python cannot import ssl and venv"
+  docker run --rm "$1" pip download -q --no-deps -d /tmp/x six >/dev/null ||
+    die "$1: pip cannot download from the package index (CA bundle?)"
+}
+
+build_stand_in() { # VERSION SUITE
+  local v=$1 suite=$2 image="python:$1-slim" base="poetry-docker/debian-rootfs:$2"
+  local ctx=$WORK/stand-in-$1 full
+  mkdir -p "$ctx/context"
+  command -v mmdebstrap >/dev/null || apt_install mmdebstrap
+  make_rootfs "$suite" "$ctx/rootfs.tar"
+  docker import "$ctx/rootfs.tar" "$base" >/dev/null
+  rm -f "$ctx/rootfs.tar"
+  full=$(docker run --rm "$base" python3 -c 'import platform; print(platform.python_version())')
+  [[ ${full%.*} == "$v" ]] || die "Debian $suite has Python $full, not $v"
+  cp "$HOST_CA" "$ctx/context/ca-certificates.crt"
+  write_stand_in_dockerfile "$base" "$full" >"$ctx/context/Dockerfile"
+  docker build -q -t "$image" "$ctx/context" >/dev/null
+  docker rmi "$base" >/dev/null # only untags: its layer lives on in $image
+  verify_stand_in "$image"
+  log "$image: stand-in built from Debian $suite (Python $full)"
+}
+
+ensure_image() { # VERSION
+  local v=$1 image="python:$1-slim" suite
+  if docker image inspect "$image" >/dev/null 2>&1; then
+    log "$image: present"
+  elif timeout "$PULL_TIMEOUT" docker pull -q "$image" >/dev/null 2>&1; then
+    log "$image: pulled"
+  elif suite=$(debian_suite "$v"); then
+    build_stand_in "$v" "$suite"
+  else
+    log "$image: cannot be pulled and no Debian suite ships Python $v: skipped"
+  fi
+}
+
+# ---------------------------------------------------------------- reporting
+
+image_desc() { # IMAGE -> "python:3.11-slim (stand-in, 123MB)" or nothing if absent
+  local size kind
+  size=$(docker image inspect -f '{{.Size}}' "$1" 2>/dev/null) || return 1
+  kind=official
+  [[ $(docker image inspect -f "{{index .Config.Labels \"$STAND_IN_LABEL\"}}" "$1") == true ]] &&
+    kind=stand-in
+  echo "$1 ($kind, $((size / 1000000))MB)"
+}
+
+compose_version() { docker compose version --short 2>/dev/null; }
+buildx_version() { docker buildx version 2>/dev/null | awk '{print $2}'; }
+engine_version() { docker info --format '{{.ServerVersion}}' 2>/dev/null; }
+
+images_desc() {
+  local v descs=()
+  for v in $PYTHON_VERSIONS; do
+    descs+=("$(image_desc "python:$v-slim" || echo "python:$v-slim (missing)")")
+  done
+  local joined
+  printf -v joined '%s, ' "${descs[@]}"
+  echo "${joined%, }"
+}
+
+# ---------------------------------------------------------------- commands
+
+cmd_up() {
+  lock_state
+  WORK=$(mktemp -d)
+  chmod 0755 "$WORK" # apt's download sandbox user (_apt) must reach it
+  trap cleanup EXIT
+  local v
+  timed "engine" ensure_engine
+  timed "compose+buildx plugins" ensure_plugins
+  for v in $PYTHON_VERSIONS; do timed "image python:$v-slim" ensure_image "$v"; done
+  echo "ready: engine $(engine_version), compose $(compose_version), buildx $(buildx_version); images: $(images_desc)"
+}
+
+cmd_down() {
+  lock_state
+  local pid i
+  if ! pid=$(our_dockerd_pid); then
+    rm -f "$PID_FILE"
+    log "no dockerd started by this script is running: nothing to stop"
+    return
+  fi
+  kill -TERM "$pid"
+  for ((i = 0; i < STOP_WAIT * 2; i++)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$PID_FILE"
+      log "stopped dockerd (pid $pid)"
+      return
+    fi
+    sleep 0.5
+  done
+  die "dockerd (pid $pid) still runs after ${STOP_WAIT}s; record kept in $PID_FILE"
+}
+
+cmd_status() {
+  local pid owner="not started by this script"
+  pid=$(our_dockerd_pid) && owner="started by this script, pid $pid"
+  if engine_answers; then
+    echo "engine:  answering, $(engine_version) ($owner)"
+  else
+    echo "engine:  not answering"
+  fi
+  echo "compose: $(compose_version || echo missing)"
+  echo "buildx:  $(buildx_version | grep . || echo missing)"
+  if engine_answers; then echo "images:  $(images_desc)"; else echo "images:  unknown (no engine)"; fi
+}
+
+case ${1:-} in
+up) cmd_up ;;
+down) cmd_down ;;
+status) cmd_status ;;
+*)
+  echo "usage: $0 up|down|status" >&2
+  exit 2
+  ;;
+esac
