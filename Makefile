@@ -5,6 +5,8 @@
 PYTHON ?= python3
 VENV := .venv
 OUTPUT_DIR ?= generated
+# Not the template folder: unrendered Jinja is not Python (the tests lint the output).
+PYTHON_SOURCES := hooks tests scripts local_extensions.py
 # Set SETUP_DOCKER=1 (CI does) to install and start a Docker engine, Compose,
 # buildx and base images where missing, and to fail rather than skip without them.
 SETUP_DOCKER ?=
@@ -33,7 +35,7 @@ test-fast: $(VENV)/.installed ## Run the tests that need no Docker engine
 	$(VENV)/bin/pytest -m "not docker" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed ## Lint the template's own code
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check $(PYTHON_SOURCES) && $(VENV)/bin/ruff format --check $(PYTHON_SOURCES)
 	$(VENV)/bin/shellcheck scripts/*.sh .ci/run
 
 lock: $(VENV)/.installed ## Refresh the generated project's poetry.lock (after editing its pyproject.toml)

