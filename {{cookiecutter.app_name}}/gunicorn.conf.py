@@ -26,3 +26,8 @@ control_socket = "/dev/shm/gunicorn.ctl"  # noqa: S108 - mode 0600, owner only
 
 # X-Forwarded-* headers are trusted only from FORWARDED_ALLOW_IPS (gunicorn's
 # own variable, default 127.0.0.1); see also FLASK_TRUSTED_PROXIES.
+
+# Production never runs in debug mode, whatever the environment says: with
+# FLASK_DEBUG=1, Flask lets a view's exception escape its JSON error handler and
+# gunicorn answers an HTML 500. The development image runs `flask run --debug`.
+raw_env = ["FLASK_DEBUG=0"]

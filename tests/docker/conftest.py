@@ -114,7 +114,7 @@ class DockerSession:
 
     images: set[str] = field(default_factory=set)
     containers: set[str] = field(default_factory=set)
-    compose_projects: list[tuple[Path, str]] = field(default_factory=list)
+    compose_projects: list[str] = field(default_factory=list)
 
     def name(self, purpose: str) -> str:
         return f"{RUN_PREFIX}-{purpose}-{uuid.uuid4().hex[:6]}"
@@ -142,22 +142,34 @@ class DockerSession:
         return f"http://{published.replace('0.0.0.0', '127.0.0.1')}{path}"
 
     def compose_project(self, project_dir: Path) -> str:
-        """A unique compose project name for project_dir; `down` is run on it at the end."""
+        """A unique compose project name for project_dir; whatever it creates is removed
+        at the end (by label, so the folder may be gone by then)."""
         name = self.name("compose")
-        self.compose_projects.append((project_dir, name))
+        self.compose_projects.append(name)
         return name
 
     def cleanup(self) -> None:
-        for project_dir, name in self.compose_projects:
-            docker(
-                "compose", "--project-name", name, "--profile", "dev", "--profile", "prod",
-                "down", "--volumes", "--remove-orphans", "--rmi", "local",
-                cwd=project_dir, check=False,
-            )  # fmt: skip
+        for name in self.compose_projects:
+            remove_compose_project(name)
         if self.containers:
             docker("rm", "--force", "--volumes", *self.containers, check=False)
         if self.images:
             docker("rmi", "--force", *self.images, check=False)
+
+
+def remove_compose_project(name: str) -> None:
+    """Remove a compose project's containers, networks, volumes and images by their labels
+    and names, so it works even when the project's folder is already gone."""
+    label = f"label=com.docker.compose.project={name}"
+    for kind, listing in [
+        ("container", ["ps", "--all", "--quiet", "--filter", label]),
+        ("network", ["network", "ls", "--quiet", "--filter", label]),
+        ("volume", ["volume", "ls", "--quiet", "--filter", label]),
+        ("image", ["images", "--quiet", "--filter", f"reference={name}-*"]),
+    ]:
+        ids = sorted(set(docker(*listing, check=False).stdout.split()))
+        if ids:
+            docker(kind, "rm", "--force", *ids, check=False)
 
 
 @pytest.fixture(scope="session")
