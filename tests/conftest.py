@@ -27,15 +27,18 @@ def tool(name: str) -> str:
     return found or name
 
 
-def run(*command: str | Path, cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess:
-    """Run a command, capture its output, and fail the test with that output if it fails."""
+def run(
+    *command: str | Path, cwd: Path | None = None, check: bool = True, **kwargs
+) -> subprocess.CompletedProcess:
+    """Run a command, capture its output, and (with check) fail the test with that
+    output if it fails."""
     result = subprocess.run(
         [str(part) for part in command], cwd=cwd, capture_output=True, text=True, **kwargs
     )
-    if result.returncode != 0:
+    if check and result.returncode != 0:
         pytest.fail(
             f"{' '.join(map(str, command))} exited {result.returncode}\n"
-            f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}",
+            f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}",
             pytrace=False,
         )
     return result

@@ -9,7 +9,6 @@ earlier run can never make a test pass. Each test module here starts with
 import json
 import os
 import shutil
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEFAULT_APP_NAME, bake_ok
+from tests.conftest import DEFAULT_APP_NAME, bake_ok, run
 
 RUN_PREFIX = f"pdtest-{uuid.uuid4().hex[:8]}"
 # The Python versions whose base images the CI machines can build (no Debian suite has 3.12).
@@ -34,22 +33,9 @@ HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def docker(*args: str, check: bool = True, timeout: float = 600, **kwargs):
-    """Run `docker ARGS`, fail the test with its output if it fails and check is set."""
-    result = subprocess.run(
-        ["docker", *args],
-        capture_output=True,
-        text=True,
-        env=kwargs.pop("env", BUILD_ENV),
-        timeout=timeout,
-        **kwargs,
-    )
-    if check and result.returncode != 0:
-        pytest.fail(
-            f"docker {' '.join(args)} exited {result.returncode}\n"
-            f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}",
-            pytrace=False,
-        )
-    return result
+    """Run `docker ARGS` with BuildKit on; with check, fail the test with its output if it fails."""
+    kwargs.setdefault("env", BUILD_ENV)
+    return run("docker", *args, check=check, timeout=timeout, **kwargs)
 
 
 @dataclass

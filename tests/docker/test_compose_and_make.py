@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run
 from tests.docker.conftest import (
     APP_PORT,
     BUILD_ENV,
@@ -170,22 +171,10 @@ class Project:
     env: dict[str, str]
 
     def make(self, *targets: str, check: bool = True, timeout: float = 600, **kwargs):
-        result = subprocess.run(
-            ["make", *targets],
-            cwd=self.directory,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
+        return run(
+            "make", *targets, cwd=self.directory, env=self.env, check=check, timeout=timeout,
             **kwargs,
-        )
-        if check and result.returncode != 0:
-            pytest.fail(
-                f"make {' '.join(targets)} exited {result.returncode}\n"
-                f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}",
-                pytrace=False,
-            )
-        return result
+        )  # fmt: skip
 
     def compose(self, *args: str, check: bool = True, timeout: float = 600):
         """The real plugin, whatever the flavour: for inspecting what make did."""
@@ -506,12 +495,11 @@ def test_make_shell_runs_bash_in_the_development_image(new_project):
 def test_make_env_writes_a_private_secret_key_once(project_copy):
     env_file = project_copy / ".env"
     env_file.unlink()
-    run = {"cwd": project_copy, "capture_output": True, "text": True, "timeout": 60}
-    subprocess.run(["make", ".env"], check=True, **run)
+    run("make", ".env", cwd=project_copy, timeout=60)
     written = env_file.read_text(encoding="utf-8")
     assert re.fullmatch(r"FLASK_SECRET_KEY=[0-9a-f]{64}\n", written)
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
-    again = subprocess.run(["make", ".env"], check=True, **run)
+    again = run("make", ".env", cwd=project_copy, timeout=60)
     assert env_file.read_text(encoding="utf-8") == written
     assert "up to date" in again.stdout
 
