@@ -19,6 +19,10 @@ DEFAULT_APP_NAME = "my_flask_service"
 os.environ.setdefault(
     "POETRY_PYPI_MIRROR_URL", os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple/")
 )
+# `make test` runs this suite; the generated project's make must not inherit the
+# outer make's state (it would print "make[1]: Entering directory" lines).
+for variable in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS"):
+    os.environ.pop(variable, None)
 
 
 def tool(name: str) -> str:
