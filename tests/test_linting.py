@@ -132,3 +132,10 @@ def test_template_shell_scripts_pass_shellcheck():
     scripts = [*sorted((TEMPLATE_DIR / "scripts").glob("*.sh")), TEMPLATE_DIR / ".ci" / "run"]
     assert len(scripts) >= 2
     run(tool("shellcheck"), *scripts, cwd=TEMPLATE_DIR)
+
+
+def test_template_workflow_passes_actionlint_and_the_workflow_schema():
+    workflow = ".github/workflows/test.yml"
+    assert run(tool("actionlint"), workflow, cwd=TEMPLATE_DIR).stdout == ""
+    run(tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", workflow,
+        cwd=TEMPLATE_DIR)  # fmt: skip
