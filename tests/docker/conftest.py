@@ -9,11 +9,12 @@ earlier run can never make a test pass. Each test module here starts with
 import json
 import os
 import shutil
+import socket
 import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,15 +84,44 @@ def is_running(container: str) -> bool:
 
 def wait_for_health(container: str, timeout: float = 90) -> None:
     """Wait until Docker reports the container healthy (its HEALTHCHECK passed)."""
-    deadline = time.monotonic() + timeout
-    status = ""
-    while time.monotonic() < deadline:
+
+    def healthy() -> bool:
         status = docker("inspect", "-f", "{{.State.Health.Status}}", container).stdout.strip()
-        if status == "healthy":
-            return
-        time.sleep(0.5)
-    logs = docker("logs", container, check=False)
-    pytest.fail(f"{container} not healthy after {timeout} s ({status})\n{logs.stderr[-4000:]}")
+        return status == "healthy"
+
+    wait_until(
+        healthy, timeout, f"{container} is healthy",
+        interval=0.5, explain=lambda: docker("logs", container, check=False).stderr[-4000:],
+    )  # fmt: skip
+
+
+def wait_until(
+    check: Callable[[], object],
+    timeout: float,
+    what: str,
+    interval: float = 0.2,
+    explain: Callable[[], str] | None = None,
+):
+    """Call check until it returns something truthy, which is returned; fail after timeout s.
+
+    explain, if given, says what the test saw, for the failure message.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            seen = f"\n{explain()}" if explain else ""
+            pytest.fail(f"timed out after {timeout} s waiting until {what}{seen}", pytrace=False)
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    """A loopback TCP port that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @dataclass

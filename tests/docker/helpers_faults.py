@@ -9,13 +9,8 @@ factory, with the same configuration and error handlers, plus three views under
 
 import json
 import re
-import socket
-import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import DEFAULT_APP_NAME
 from tests.docker.conftest import DockerSession, docker
@@ -102,28 +97,6 @@ def run_test_app(session: DockerSession, image: str, app_dir: Path, *options: st
     )  # fmt: skip
 
 
-def wait_until(
-    check: Callable[[], object],
-    timeout: float,
-    what: str,
-    interval: float = 0.2,
-    explain: Callable[[], str] | None = None,
-):
-    """Call check until it returns something truthy, which is returned; fail after timeout s.
-
-    explain, if given, says what the test saw, for the failure message.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            seen = f"\n{explain()}" if explain else ""
-            pytest.fail(f"timed out after {timeout} s waiting until {what}{seen}", pytrace=False)
-        time.sleep(interval)
-
-
 def logs(container: str) -> tuple[str, str]:
     """The container's stdout and stderr so far."""
     result = docker("logs", container, timeout=60)
@@ -148,10 +121,3 @@ def parse_docker_time(value: str) -> datetime:
     """Docker's RFC 3339 timestamps carry nanoseconds, which datetime does not take."""
     head, _, fraction = value.rstrip("Z").partition(".")
     return datetime.fromisoformat(f"{head}.{(fraction or '0')[:6]:0<6}+00:00")
-
-
-def free_port() -> int:
-    """A loopback TCP port that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

@@ -17,11 +17,9 @@ import os
 import re
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +32,10 @@ from tests.docker.conftest import (
     BUILD_ENV,
     DockerSession,
     docker,
+    free_port,
     http_get,
     wait_for_http,
+    wait_until,
 )
 
 pytestmark = pytest.mark.docker
@@ -47,12 +47,6 @@ INTERNAL_TARGETS = {"compose-check"}
 PUBLIC_TARGETS = {
     "help", ".env", "dev", "watch", "run", "test", "lint", "shell", "logs", "ps", "down", "clean"
 }  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def executable(path: Path, text: str) -> Path:
@@ -250,17 +244,15 @@ class Background:
         return ANSI.sub("", "".join(self.chunks))
 
     def wait_for(self, condition: Callable[[], object], timeout: float, what: str):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if value := condition():
+        """wait_until condition holds, failing at once (with the output) if the process exits."""
+
+        def met():
+            if (value := condition()) or self.process.poll() is None:
                 return value
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.5)
-        pytest.fail(
-            f"{what}: not within {timeout} s (exit status {self.process.poll()})\n"
-            f"{self.output[-6000:]}"
-        )
+            exited = self.process.poll()
+            pytest.fail(f"{what}: the process exited ({exited})\n{self.output[-6000:]}")
+
+        return wait_until(met, timeout, what, interval=0.5, explain=lambda: self.output[-6000:])
 
     def stop(self) -> str:
         """Interrupt the whole process group, as Ctrl-C would, then kill it if it lingers."""

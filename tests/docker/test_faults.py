@@ -12,14 +12,20 @@ import time
 
 import pytest
 
-from tests.docker.conftest import BUILD_ENV, docker, http_get, wait_for_health, wait_for_http
+from tests.docker.conftest import (
+    BUILD_ENV,
+    docker,
+    http_get,
+    wait_for_health,
+    wait_for_http,
+    wait_until,
+)
 from tests.docker.helpers_faults import (
     inspect,
     logs,
     parse_docker_time,
     run_test_app,
     started_requests,
-    wait_until,
     worker_pids,
 )
 

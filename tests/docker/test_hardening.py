@@ -24,15 +24,15 @@ from tests.docker.conftest import (
     HTTP,
     DockerSession,
     docker,
+    free_port,
     http_get,
     wait_for_http,
+    wait_until,
 )
 from tests.docker.helpers_faults import (
-    free_port,
     inspect,
     logs,
     run_test_app,
-    wait_until,
     worker_pids,
 )
 
