@@ -20,13 +20,14 @@ import signal
 import stat
 import subprocess
 import threading
+import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run
+from tests.conftest import run, tool
 from tests.docker.conftest import (
     APP_PORT,
     BUILD_ENV,
@@ -45,7 +46,8 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Rules of the generated Makefile that `make help` must not list: internal helpers.
 INTERNAL_TARGETS = {"compose-check"}
 PUBLIC_TARGETS = {
-    "help", ".env", "dev", "watch", "run", "test", "lint", "shell", "logs", "ps", "down", "clean"
+    "help", ".env", "dev", "watch", "run", "test", "lint", "shell", "add", "logs", "ps", "down",
+    "clean",
 }  # fmt: skip
 
 
@@ -471,6 +473,21 @@ def test_make_lint_passes_in_the_development_image(new_project):
     result = project.make("lint")
     assert "All checks passed!" in result.stdout  # ruff check
     assert "already formatted" in result.stdout  # ruff format --check
+    assert project.containers() == []
+
+
+def test_make_add_locks_a_new_dependency_without_poetry_on_the_host(new_project):
+    project = new_project("plugin")
+    refused = project.make("add", check=False)
+    assert refused.returncode != 0
+    assert "make add PKG=" in refused.stderr
+
+    project.make("add", "PKG=six", "GROUP=dev")
+
+    pyproject = tomllib.loads((project.directory / "pyproject.toml").read_text(encoding="utf-8"))
+    assert any(spec.startswith("six") for spec in pyproject["dependency-groups"]["dev"])
+    assert 'name = "six"' in (project.directory / "poetry.lock").read_text(encoding="utf-8")
+    run(tool("poetry"), "check", "--lock", cwd=project.directory)
     assert project.containers() == []
 
 
