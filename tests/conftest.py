@@ -97,8 +97,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     if config.getoption("--require-docker"):
         raise pytest.UsageError(f"Docker tests are required here, but {problem}.")
-    skip = pytest.mark.skip(
-        reason=f"{problem}: run `make test SETUP_DOCKER=1` to set up Docker and run them"
-    )
+    skip = pytest.mark.skip(reason=f"{problem}: run `make test` to set up Docker and run them")
     for item in docker_items:
         item.add_marker(skip)

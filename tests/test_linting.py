@@ -129,7 +129,7 @@ def test_template_python_passes_ruff():
 
 
 def test_template_shell_scripts_pass_shellcheck():
-    scripts = [*sorted((TEMPLATE_DIR / "scripts").glob("*.sh")), TEMPLATE_DIR / ".ci" / "run"]
+    scripts = [*sorted((TEMPLATE_DIR / "test-machine").glob("*.sh")), TEMPLATE_DIR / ".ci" / "run"]
     assert len(scripts) >= 2
     run(tool("shellcheck"), *scripts, cwd=TEMPLATE_DIR)
 

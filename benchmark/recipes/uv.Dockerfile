@@ -1,4 +1,4 @@
-# Reference recipe "uv", for scripts/benchmark.py only: never part of a
+# Reference recipe "uv", for benchmark/run.py only: never part of a
 # generated project.
 #
 # Source: uv's Docker guide (docs.astral.sh/uv/guides/integration/docker/,

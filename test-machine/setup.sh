@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Set up, on a bare Debian 12 machine without an image registry, what the template's Docker
-# tests need: a Docker engine, the Compose v2 and buildx CLI plugins, and python:<v>-slim base
-# images (pulled when a registry answers, otherwise built locally from Debian packages).
+# The test machine: set up what the template's Docker tests need, on a bare Debian 12 machine
+# with no image registry (CI's) as on a laptop that already has Docker: a Docker engine, the
+# Compose v2 and buildx CLI plugins, and the official base images, pulled when a registry
+# answers, otherwise built locally as stand-ins from Debian packages.
 #
-#   scripts/docker-env.sh up       idempotent; every step is skipped when already satisfied
-#   scripts/docker-env.sh down     stop only the dockerd that "up" started
-#   scripts/docker-env.sh status   show what is there
+#   test-machine/setup.sh up       idempotent; every step is skipped when already satisfied
+#   test-machine/setup.sh down     stop only the dockerd that "up" started
+#   test-machine/setup.sh status   show what is there
 #
 # PYTHON_VERSIONS (default "3.11 3.13 3.14") selects the base images; PULL_TIMEOUT (default 60 s)
 # bounds each pull. Test tooling only: nothing here goes into a generated project.

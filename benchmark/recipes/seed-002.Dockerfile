@@ -1,4 +1,4 @@
-# Reference recipe "seed-002", for scripts/benchmark.py only: never part of a
+# Reference recipe "seed-002", for benchmark/run.py only: never part of a
 # generated project.
 #
 # Source: the write-up "Python Poetry on Docker" (four stages staging /

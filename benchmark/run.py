@@ -8,10 +8,10 @@ For each dependency set it bakes the template, and builds four production images
 the same sources on the same python:<v>-slim base image:
 
   template   the baked project's own Dockerfile
-  seed-000   benchmark/seed-000.Dockerfile   (the "multi-stage build with Poetry" write-up)
-  seed-002   benchmark/seed-002.Dockerfile   (the "Python Poetry on Docker" write-up)
-  uv         benchmark/uv.Dockerfile         (uv's Docker guide, with a uv.lock resolved
-                                              on the host to poetry.lock's exact versions)
+  seed-000   recipes/seed-000.Dockerfile   (the "multi-stage build with Poetry" write-up)
+  seed-002   recipes/seed-002.Dockerfile   (the "Python Poetry on Docker" write-up)
+  uv         recipes/uv.Dockerfile         (uv's Docker guide, with a uv.lock resolved
+                                            on the host to poetry.lock's exact versions)
 
 Dependency sets: "light" is the project as baked; "heavy" adds ten runtime dependencies
 with `poetry add` (about 35 packages in poetry.lock; the exact count is printed).
@@ -21,7 +21,7 @@ cache mounts start empty too), a rebuild after a one-line code edit, a rebuild a
 dependency change (one small package added and re-locked), the image size and its size
 over the base image, the time from `docker run` to the first HTTP 200 on /health, and the
 `docker stop` time with the container's exit code. It prints a Markdown table of medians
-and writes it, with the machine's facts, to benchmark-results/latest.md (raw figures in
+and writes it, with the machine's facts, to results/latest.md (raw figures in
 latest.json, build logs in logs/).
 
 WARNING: `docker builder prune -af` runs before every cold build. It empties this Docker
@@ -55,8 +55,9 @@ from pathlib import Path
 
 from packaging.markers import Marker
 
-REPO = Path(__file__).resolve().parent.parent
-RECIPE_DIR = REPO / "benchmark"
+BENCHMARK_DIR = Path(__file__).resolve().parent
+REPO = BENCHMARK_DIR.parent
+RECIPE_DIR = BENCHMARK_DIR / "recipes"
 RECIPES = ("template", "seed-000", "seed-002", "uv")
 VARIANTS = ("light", "heavy")
 # The reference Dockerfiles name the app package: the template's default answers bake it.
@@ -80,7 +81,7 @@ HEAVY_DEPENDENCIES = [
 ]
 # The dependency change: the first of these that the lock does not hold yet is added.
 DEPENDENCY_CHANGE_CANDIDATES = ("six", "tomli-w", "toolz")
-UV_BLOCK_MARKER = "# --- scripts/benchmark.py: uv.lock pinned to poetry.lock's versions ---"
+UV_BLOCK_MARKER = "# --- benchmark/run.py: uv.lock pinned to poetry.lock's versions ---"
 SECRET_KEY = "benchmark-only-not-a-secret"  # a throw-away container's key
 
 BUILD_TIMEOUT = 1200
@@ -463,7 +464,7 @@ def table(variant: Variant, figures: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-# The issue's targets: template <= reference x factor + margin, for the dependency sets named.
+# What the template must achieve: template <= reference x factor + margin, for the sets named.
 # "Far below seed-000" is read as at least 50 MB below it (its runtime venv carries
 # Poetry, about 93 MB).
 TARGETS = (
@@ -480,7 +481,7 @@ TARGETS = (
 
 
 def targets(results: dict[str, dict[str, dict]]) -> str:
-    """Each target of the issue, met or not, with the ratio of the medians."""
+    """Each target, met or not, with the ratio of the medians."""
     lines = [
         "| set | figure | target: template <= | template | reference | ratio | |",
         "|---|---|---|---|---|---|---|",
@@ -548,7 +549,7 @@ def report(session: Session, args, variants, results, started: float) -> str:
         f"# Benchmark: the template's Dockerfile and three reference recipes ({date})",
         "",
         *(f"- {fact}" for fact in machine_facts(session.python)),
-        f"- `scripts/benchmark.py --runs {args.runs} --variants {','.join(args.variants)} "
+        f"- `benchmark/run.py --runs {args.runs} --variants {','.join(args.variants)} "
         f"--python {args.python}`: medians of {args.runs} run(s), {minutes:.0f} min in all",
         f"- template: {session.template}",
         "- every cold build follows `docker builder prune -af`; MB = 10^6 bytes; "
@@ -566,7 +567,7 @@ def report(session: Session, args, variants, results, started: float) -> str:
         "was checked to hold poetry.lock's runtime packages at their locked versions.",
         "",
     ]
-    parts += ["Targets (issue 6), template against the references:", "", targets(results), ""]
+    parts += ["Targets, template against the references:", "", targets(results), ""]
     parts += ["Slowest steps of each recipe's first cold build:", ""]
     for variant in variants:
         for recipe in RECIPES:
@@ -595,7 +596,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--output",
         type=Path,
-        default=REPO / "benchmark-results",
+        default=BENCHMARK_DIR / "results",
         help="folder for latest.md, latest.json and the build logs",
     )
     args = parser.parse_args(argv)

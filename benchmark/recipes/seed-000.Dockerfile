@@ -1,4 +1,4 @@
-# Reference recipe "seed-000", for scripts/benchmark.py only: never part of a
+# Reference recipe "seed-000", for benchmark/run.py only: never part of a
 # generated project.
 #
 # Source: the write-up "Docker multi-stage build with Poetry"
