@@ -71,9 +71,7 @@ HEAVY_DEPENDENCIES = [
     "pydantic",
     "structlog",
     "python-dotenv",
-    # Poetry refuses flask-cors's "<4.0" Python bound against requires-python ">=3.11"
-    # unless the dependency carries the same bound as a marker.
-    "flask-cors ; python_version < '4.0'",
+    "flask-cors",
     "marshmallow",
     "redis",
     "psycopg[binary]",
