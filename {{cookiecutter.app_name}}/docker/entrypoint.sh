@@ -23,18 +23,26 @@ is_name() {
 
 # Print $1 as one double-quoted word for eval: escape every character that
 # double quotes would interpret (\ " ` $) except the references the rule allows.
+#
+# It walks the argument from the left: `rest` is what is still to read, `word`
+# what is already quoted, and `tail` is `rest` without its first character.
+# Each turn either consumes a whole reference ($$, ${NAME} or $NAME: the
+# `case` patterns, then `continue`) or, failing that, one character, which is
+# escaped if double quotes would give it a meaning. Only POSIX parameter
+# expansion is used (${x#?} drops one character, ${x%%pat} cuts at the first
+# match), so it runs the same in dash, bash and busybox sh.
 quote() {
   rest=$1
   word=
   while [ -n "$rest" ]; do
     tail=${rest#?}
     case $rest in
-      '$$'*)
+      '$$'*) # an escaped dollar: a literal $ in the word
         word="$word\\\$"
         rest=${rest#??}
         continue
         ;;
-      \$\{*\}*)
+      \$\{*\}*) # ${...}: kept as a reference only if what is inside is a plain name
         name=${rest#??}
         name=${name%%\}*}
         if is_name "$name"; then
@@ -43,13 +51,14 @@ quote() {
           continue
         fi
         ;;
-      '$'[A-Za-z_]*)
+      '$'[A-Za-z_]*) # $NAME: the longest run of name characters after the $
         name=${tail%%[!A-Za-z0-9_]*}
         word="$word\${$name}"
         rest=${tail#"$name"}
         continue
         ;;
     esac
+    # Not a reference: take one character, escaped if it means something in "...".
     char=${rest%"$tail"}
     case $char in
       \\ | \" | \` | \$) word="$word\\$char" ;;
