@@ -21,7 +21,7 @@ import yaml
 from dockerfile_parse import DockerfileParser
 from packaging.specifiers import SpecifierSet
 
-from tests.conftest import DEFAULT_ANSWERS, DEFAULT_APP_NAME, TEMPLATE_DIR, bake_ok, run, tool
+from tests.helpers import DEFAULT_ANSWERS, DEFAULT_APP_NAME, TEMPLATE_DIR, bake_ok, run, tool
 
 PYTHON_VERSIONS = ["3.11", "3.12", "3.13", "3.14"]
 LICENSES = ["MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"]

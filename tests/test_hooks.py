@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dockerfile_parse import DockerfileParser
 
-from tests.conftest import TEMPLATE_DIR, bake_ok, run, tool
+from tests.helpers import TEMPLATE_DIR, assert_every_file_parses, bake_ok, tool
 
 HOOK = TEMPLATE_DIR / "hooks" / "pre_gen_project.py"
 LOCK = TEMPLATE_DIR / "{{cookiecutter.app_name}}" / "poetry.lock"
@@ -200,33 +199,6 @@ def test_hook_refuses_the_import_name_of_every_locked_package():
 
 
 # --- Awkward but valid answers ----------------------------------------------------
-
-
-def assert_every_file_parses(project: Path) -> dict:
-    """Parse each file of the project with the parser of its kind; return pyproject.toml."""
-    parsed = set()
-    for path in sorted(project.rglob("*")):
-        if not path.is_file():
-            continue
-        name = path.relative_to(project).as_posix()
-        if path.suffix == ".py":
-            ast.parse(path.read_text(encoding="utf-8"), filename=name)
-        elif path.suffix == ".toml":
-            tomllib.loads(path.read_text(encoding="utf-8"))
-        elif path.suffix in (".yaml", ".yml"):
-            yaml.safe_load(path.read_text(encoding="utf-8"))
-        elif path.suffix == ".sh":
-            run("sh", "-n", path)
-            run(tool("shellcheck"), path)
-        elif path.name == "Dockerfile":
-            instructions = DockerfileParser(str(path)).structure
-            assert [i["instruction"] for i in instructions].count("FROM") == 4
-        else:
-            continue
-        parsed.add(name)
-    expected = {"pyproject.toml", "compose.yaml", "Dockerfile", "docker/entrypoint.sh"}
-    assert expected <= parsed, f"not parsed: {expected - parsed}"
-    return tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
 
 
 AWKWARD_ANSWERS = [

@@ -30,8 +30,7 @@ from cookiecutter.main import cookiecutter
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import TEMPLATE_DIR
-from tests.test_hooks import assert_every_file_parses
+from tests.helpers import TEMPLATE_DIR, assert_every_file_parses
 
 JINJA_OPENERS = ("{{", "{%", "{#")
 # Characters and snippets that break naive quoting somewhere (TOML, YAML, shell,

@@ -7,7 +7,7 @@ import pytest
 from binaryornot.check import is_binary
 from cookiecutter.main import cookiecutter
 
-from tests.conftest import DEFAULT_ANSWERS, TEMPLATE_DIR, run
+from tests.helpers import DEFAULT_ANSWERS, TEMPLATE_DIR, run
 
 # The files a CR would break inside the image or on the build host.
 LF_CRITICAL = ["docker/entrypoint.sh", "docker/healthcheck.py", "Dockerfile", "Makefile"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEFAULT_ANSWERS, TEMPLATE_DIR, bake_ok, run, tool
+from tests.helpers import DEFAULT_ANSWERS, TEMPLATE_DIR, bake_ok, run, tool
 
 COMBINATIONS = [
     pytest.param({}, id="defaults"),

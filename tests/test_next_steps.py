@@ -4,7 +4,7 @@ import re
 import sys
 from pathlib import Path
 
-from tests.conftest import TEMPLATE_DIR, run
+from tests.helpers import TEMPLATE_DIR, run
 
 COOKIECUTTER = [sys.executable, "-m", "cookiecutter"]
 

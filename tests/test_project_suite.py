@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import bake_ok, run, tool
+from tests.helpers import bake_ok, run, tool
 
 COMBINATIONS = [
     pytest.param({}, id="defaults"),

@@ -10,271 +10,39 @@ Flavours of Compose, each a real environment for `make`:
 
 Every project runs under a unique COMPOSE_PROJECT_NAME (DockerSession.compose_project,
 which also takes it down at the end) and publishes a free APP_PORT on 127.0.0.1.
+The flavours and the Project harness are in tests/docker/helpers.py.
 """
 
 import json
 import os
 import re
-import shutil
-import signal
 import stat
 import subprocess
-import threading
 import tomllib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import run, tool
-from tests.docker.conftest import (
+from tests.docker.helpers import (
+    ANSI,
     APP_PORT,
     BUILD_ENV,
-    DockerSession,
+    Background,
+    answers_health,
+    assert_ran_with,
     docker,
     free_port,
-    http_get,
     wait_for_http,
-    wait_until,
 )
+from tests.helpers import run, tool
 
 pytestmark = pytest.mark.docker
 
-PLUGINS = Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker")) / "cli-plugins"
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Rules of the generated Makefile that `make help` must not list: internal helpers.
 INTERNAL_TARGETS = {"compose-check"}
 PUBLIC_TARGETS = {
     "help", ".env", "dev", "watch", "run", "test", "lint", "shell", "add", "logs", "ps", "down",
     "clean",
 }  # fmt: skip
-
-
-def executable(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    return path
-
-
-# --- Flavours of Compose -----------------------------------------------------------
-
-
-@dataclass
-class Flavour:
-    name: str
-    env: dict[str, str]
-    # Where the docker-compose on PATH, if the flavour has one, logs its arguments.
-    log: Path | None = None
-    has_plugin: bool = False
-    has_docker_compose: bool = False
-
-    def calls(self) -> list[str]:
-        if self.log is None or not self.log.exists():
-            return []
-        return self.log.read_text(encoding="utf-8").splitlines()
-
-    def prepare(self) -> None:
-        """Check the environment is what its name says (else tests prove nothing); clear the log."""
-        plugin = subprocess.run(
-            ["docker", "compose", "version"], env=self.env, capture_output=True, timeout=30
-        )
-        assert (plugin.returncode == 0) == self.has_plugin, (self.name, plugin.stderr)
-        if not self.has_plugin or self.has_docker_compose:
-            which = shutil.which("docker-compose", path=self.env["PATH"])
-            assert (which is not None) == self.has_docker_compose, (self.name, which)
-        if self.log is not None:
-            self.log.write_text("", encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def flavours(tmp_path_factory) -> dict[str, Flavour]:
-    root = tmp_path_factory.mktemp("compose-flavours")
-    compose_binary = PLUGINS / "docker-compose"
-    assert os.access(compose_binary, os.X_OK), f"no Compose plugin binary at {compose_binary}"
-
-    # A Docker config folder with buildx but no compose plugin.
-    no_plugin = root / "docker-config"
-    (no_plugin / "cli-plugins").mkdir(parents=True)
-    (no_plugin / "cli-plugins" / "docker-buildx").symlink_to(PLUGINS / "docker-buildx")
-
-    def bin_dir(name: str, script: str) -> tuple[Path, Path]:
-        folder = root / name
-        folder.mkdir()
-        log = folder / "calls.log"
-        executable(folder / "docker-compose", script.replace("LOG", str(log)))
-        return folder, log
-
-    standalone_bin, standalone_log = bin_dir(
-        "standalone-bin",
-        f'#!/bin/sh\nprintf "%s\\n" "$*" >> LOG\nexec {compose_binary} "$@"\n',
-    )
-    v1_bin, v1_log = bin_dir(
-        "v1-bin",
-        "#!/bin/sh\n"
-        'printf "%s\\n" "$*" >> LOG\n'
-        'if [ "$*" = "version --short" ]; then echo 1.29.2; exit 0; fi\n'
-        'echo "docker-compose version 1.29.2, build 5becea4c"\n',
-    )
-    path = BUILD_ENV["PATH"]
-    no_plugin_env = {**BUILD_ENV, "DOCKER_CONFIG": str(no_plugin)}
-    standalone = Flavour(
-        "standalone",
-        {**no_plugin_env, "PATH": f"{standalone_bin}:{path}"},
-        standalone_log,
-        has_docker_compose=True,
-    )
-    found = {
-        "plugin": Flavour("plugin", dict(BUILD_ENV), has_plugin=True),
-        "standalone": standalone,
-        "plugin-and-standalone": Flavour(
-            "plugin-and-standalone",
-            {**BUILD_ENV, "PATH": f"{standalone_bin}:{path}"},
-            standalone_log,
-            has_plugin=True,
-            has_docker_compose=True,
-        ),
-        "v1-only": Flavour(
-            "v1-only",
-            {**no_plugin_env, "PATH": f"{v1_bin}:{path}"},
-            v1_log,
-            has_docker_compose=True,
-        ),
-        "none": Flavour("none", no_plugin_env),
-    }
-    # The standalone flavour is a real Compose v2, and builds with BuildKit through buildx.
-    short = subprocess.run(
-        ["docker-compose", "version", "--short"],
-        env=standalone.env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    assert re.match(r"v?2\.", short.stdout), short.stdout
-    docker("buildx", "version", env=standalone.env)
-    return found
-
-
-# --- A project, as a user would have it, with its own compose project name and port ---
-
-
-@dataclass
-class Project:
-    directory: Path
-    name: str
-    port: int
-    env: dict[str, str]
-
-    def make(self, *targets: str, check: bool = True, timeout: float = 600, **kwargs):
-        return run(
-            "make", *targets, cwd=self.directory, env=self.env, check=check, timeout=timeout,
-            **kwargs,
-        )  # fmt: skip
-
-    def compose(self, *args: str, check: bool = True, timeout: float = 600):
-        """The real plugin, whatever the flavour: for inspecting what make did."""
-        return docker(
-            "compose", "--profile", "dev", "--profile", "prod", *args,
-            cwd=self.directory, env={**BUILD_ENV, **self.compose_env}, check=check,
-            timeout=timeout,
-        )  # fmt: skip
-
-    @property
-    def compose_env(self) -> dict[str, str]:
-        return {"COMPOSE_PROJECT_NAME": self.name, "APP_PORT": str(self.port)}
-
-    def url(self, path: str = "/health") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def containers(self, service: str | None = None) -> list[str]:
-        args = ["ps", "--all", "--quiet"] + ([service] if service else [])
-        return self.compose(*args).stdout.split()
-
-    def image_exists(self, service: str) -> bool:
-        return docker("image", "inspect", f"{self.name}-{service}", check=False).returncode == 0
-
-    def down(self) -> None:
-        self.compose("down", "--volumes", "--remove-orphans", check=False)
-
-
-@pytest.fixture
-def new_project(
-    docker_session: DockerSession, project_copy: Path, flavours
-) -> Iterator[Callable[[str], Project]]:
-    """new_project(flavour): the test's project copy, set up to run with that flavour."""
-    started: list[Project] = []
-
-    def setup(flavour: str) -> Project:
-        flavours[flavour].prepare()
-        name = docker_session.compose_project(project_copy)
-        port = free_port()
-        env = {**flavours[flavour].env, "COMPOSE_PROJECT_NAME": name, "APP_PORT": str(port)}
-        project = Project(project_copy, name, port, env)
-        started.append(project)
-        return project
-
-    yield setup
-    for project in started:
-        project.down()
-
-
-class Background:
-    """A command running in its own process group, its output collected as it comes."""
-
-    def __init__(self, command: list[str], **kwargs):
-        self.process = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            errors="replace",
-            start_new_session=True,
-            **kwargs,
-        )
-        self.chunks: list[str] = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.chunks.append(line)
-
-    @property
-    def output(self) -> str:
-        return ANSI.sub("", "".join(self.chunks))
-
-    def wait_for(self, condition: Callable[[], object], timeout: float, what: str):
-        """wait_until condition holds, failing at once (with the output) if the process exits."""
-
-        def met():
-            if (value := condition()) or self.process.poll() is None:
-                return value
-            exited = self.process.poll()
-            pytest.fail(f"{what}: the process exited ({exited})\n{self.output[-6000:]}")
-
-        return wait_until(met, timeout, what, interval=0.5, explain=lambda: self.output[-6000:])
-
-    def stop(self) -> str:
-        """Interrupt the whole process group, as Ctrl-C would, then kill it if it lingers."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self.reader.join(timeout=10)
-        return self.output
-
-
-def answers_health(project: Project) -> bool:
-    try:
-        response = http_get(project.url(), timeout=2)
-    except OSError:
-        return False
-    return response.status == 200 and response.json() == {"status": "ok"}
 
 
 # --- compose.yaml ----------------------------------------------------------------
@@ -388,14 +156,6 @@ def test_make_refuses_to_run_without_compose_v2(new_project, flavours, flavour, 
 # --- The Makefile's targets, for real ----------------------------------------------
 
 BOTH = ["plugin", "standalone"]
-
-
-def assert_ran_with(flavours, flavour: str, *expected: str) -> None:
-    """With the standalone flavour, each compose command went through docker-compose."""
-    if flavour == "standalone":
-        calls = flavours[flavour].calls()
-        for command in expected:
-            assert any(call.endswith(command) for call in calls), (command, calls)
 
 
 @pytest.mark.parametrize("flavour", BOTH)

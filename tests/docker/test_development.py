@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEFAULT_APP_NAME
-from tests.docker.conftest import DockerSession, docker, http_get, wait_for_http
+from tests.docker.helpers import DockerSession, docker, http_get, wait_for_http
+from tests.helpers import DEFAULT_APP_NAME
 
 pytestmark = pytest.mark.docker
 

@@ -10,7 +10,7 @@ following `-e PORT=...` is tested in test_images.py
 
 import pytest
 
-from tests.docker.conftest import APP_PORT, docker
+from tests.docker.helpers import APP_PORT, docker
 
 pytestmark = pytest.mark.docker
 

@@ -1,7 +1,8 @@
 """The production image under faults: a stop mid-request, a dead worker, a crashed server.
 
 Each test runs the real production image. Where a test needs a slow view, the
-view comes from a test-only module mounted into the container (helpers_faults).
+view comes from a test-only module mounted into the container (faults_app, in
+tests/docker/helpers.py).
 """
 
 import os
@@ -12,20 +13,18 @@ import time
 
 import pytest
 
-from tests.docker.conftest import (
+from tests.docker.helpers import (
     BUILD_ENV,
     docker,
     http_get,
-    wait_for_health,
-    wait_for_http,
-    wait_until,
-)
-from tests.docker.helpers_faults import (
     inspect,
     logs,
     parse_docker_time,
     run_test_app,
     started_requests,
+    wait_for_health,
+    wait_for_http,
+    wait_until,
     worker_pids,
 )
 

@@ -17,28 +17,26 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEFAULT_APP_NAME
-from tests.docker.conftest import (
+from tests.docker.helpers import (
     BUILD_ENV,
     DEFAULT_PYTHON,
     HTTP,
+    UID_GID,
     DockerSession,
     docker,
     free_port,
     http_get,
-    wait_for_http,
-    wait_until,
-)
-from tests.docker.helpers_faults import (
     inspect,
     logs,
     run_test_app,
+    wait_for_http,
+    wait_until,
     worker_pids,
 )
+from tests.helpers import DEFAULT_APP_NAME
 
 pytestmark = pytest.mark.docker
 
-UID_GID = "10001:10001"
 BASE_IMAGE = f"python:{DEFAULT_PYTHON}-slim"
 # Log lines a healthy start and a few good requests must never produce.
 TROUBLE = re.compile(r"error|warn|traceback|exception|denied|read-only|critical", re.IGNORECASE)

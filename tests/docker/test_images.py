@@ -8,33 +8,23 @@ import subprocess
 
 import pytest
 
-from tests.conftest import DEFAULT_APP_NAME
-from tests.docker.conftest import (
+from tests.docker.helpers import (
     APP_PORT,
+    APP_UID,
     BUILDABLE_PYTHONS,
     DockerSession,
     docker,
     http_get,
+    proc_cmdline,
+    running_server,
     wait_for_http,
 )
+from tests.helpers import DEFAULT_APP_NAME
 
 pytestmark = pytest.mark.docker
 
 STAGES = ["development", "build", "production"]
-APP_UID = "10001"
 PRINT_PYTHON = "import sys; print('%d.%d' % sys.version_info[:2])"
-
-
-def running_server(docker_session: DockerSession, image: str, *options: str) -> str:
-    """Start the image's default command and return the container once /health answers."""
-    container = docker_session.run(image, options=options)
-    wait_for_http(docker_session.url(container), container=container)
-    return container
-
-
-def proc_cmdline(container: str, pid: int = 1) -> list[str]:
-    raw = docker("exec", container, "cat", f"/proc/{pid}/cmdline").stdout
-    return raw.split("\0")[:-1]
 
 
 # --- Every stage, every Python ---------------------------------------------------

@@ -1,0 +1,557 @@
+"""What the Docker tests use: docker(), HTTP probes, bounded waits, the session's
+resources, a test-only app for fault injection, and the harness for Compose and make.
+
+Fixtures are in tests/docker/conftest.py; the helpers every test may use (run, tool,
+the template's defaults) are in tests/helpers.py.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import DEFAULT_APP_NAME, run
+
+RUN_PREFIX = f"pdtest-{uuid.uuid4().hex[:8]}"
+# The Python versions whose base images the CI machines can build (no Debian suite has 3.12).
+BUILDABLE_PYTHONS = ["3.11", "3.13", "3.14"]
+DEFAULT_PYTHON = "3.14"
+APP_PORT = 8888
+# The production image's fixed, numeric user and group.
+APP_UID = "10001"
+UID_GID = f"{APP_UID}:{APP_UID}"
+SECRET_KEY = "docker-tests-only-" + uuid.uuid4().hex
+BUILD_ENV = {**os.environ, "DOCKER_BUILDKIT": "1"}
+# Loopback requests must not go through a proxy configured for the outside world.
+HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def docker(*args: str, check: bool = True, timeout: float = 600, **kwargs):
+    """Run `docker ARGS` with BuildKit on; with check, fail the test with its output if it fails."""
+    kwargs.setdefault("env", BUILD_ENV)
+    return run("docker", *args, check=check, timeout=timeout, **kwargs)
+
+
+# --- HTTP and bounded waits -----------------------------------------------------------
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    body: str
+    headers: dict[str, str]
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def http_get(url: str, timeout: float = 5) -> HttpResponse:
+    """GET url; an HTTP error status is returned, not raised."""
+    try:
+        with HTTP.open(url, timeout=timeout) as response:
+            return HttpResponse(response.status, response.read().decode(), dict(response.headers))
+    except urllib.error.HTTPError as error:
+        return HttpResponse(error.code, error.read().decode(), dict(error.headers))
+
+
+def wait_for_http(url: str, timeout: float = 60, container: str | None = None) -> HttpResponse:
+    """Poll url until it answers 200; fail with the container's logs after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    last_error: object = None
+    while time.monotonic() < deadline:
+        try:
+            response = http_get(url, timeout=2)
+            if response.status == 200:
+                return response
+            last_error = f"status {response.status}: {response.body[:200]}"
+        except OSError as error:
+            last_error = error
+        if container and not is_running(container):
+            break
+        time.sleep(0.2)
+    logs = docker("logs", container, check=False).stderr[-4000:] if container else ""
+    pytest.fail(f"{url} did not answer 200 within {timeout} s ({last_error})\n{logs}")
+
+
+def is_running(container: str) -> bool:
+    state = docker("inspect", "-f", "{{.State.Running}}", container, check=False)
+    return state.stdout.strip() == "true"
+
+
+def wait_for_health(container: str, timeout: float = 90) -> None:
+    """Wait until Docker reports the container healthy (its HEALTHCHECK passed)."""
+
+    def healthy() -> bool:
+        status = docker("inspect", "-f", "{{.State.Health.Status}}", container).stdout.strip()
+        return status == "healthy"
+
+    wait_until(
+        healthy, timeout, f"{container} is healthy",
+        interval=0.5, explain=lambda: docker("logs", container, check=False).stderr[-4000:],
+    )  # fmt: skip
+
+
+def wait_until(
+    check: Callable[[], object],
+    timeout: float,
+    what: str,
+    interval: float = 0.2,
+    explain: Callable[[], str] | None = None,
+):
+    """Call check until it returns something truthy, which is returned; fail after timeout s.
+
+    explain, if given, says what the test saw, for the failure message.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            seen = f"\n{explain()}" if explain else ""
+            pytest.fail(f"timed out after {timeout} s waiting until {what}{seen}", pytrace=False)
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    """A loopback TCP port that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --- Images, containers and compose projects of this run ------------------------------
+
+
+@dataclass
+class DockerSession:
+    """Builds and runs things under this run's prefix, and removes them all at the end."""
+
+    images: set[str] = field(default_factory=set)
+    containers: set[str] = field(default_factory=set)
+    compose_projects: list[str] = field(default_factory=list)
+
+    def name(self, purpose: str) -> str:
+        return f"{RUN_PREFIX}-{purpose}-{uuid.uuid4().hex[:6]}"
+
+    def build(self, context: Path, target: str, *extra: str, tag: str | None = None) -> str:
+        tag = tag or f"{self.name(target)}:test"
+        self.images.add(tag)
+        docker("build", "--target", target, "--tag", tag, *extra, str(context))
+        return tag
+
+    def run(self, image: str, *command: str, options: tuple[str, ...] = ()) -> str:
+        """Start a detached container from image, with the app's port published on loopback."""
+        name = self.name("run")
+        self.containers.add(name)
+        docker(
+            "run", "--detach", "--name", name,
+            "--publish", f"127.0.0.1::{APP_PORT}",
+            "--env", f"FLASK_SECRET_KEY={SECRET_KEY}",
+            *options, image, *command,
+        )  # fmt: skip
+        return name
+
+    def url(self, container: str, path: str = "/health", port: int = APP_PORT) -> str:
+        published = docker("port", container, f"{port}/tcp").stdout.split()[0]
+        return f"http://{published.replace('0.0.0.0', '127.0.0.1')}{path}"
+
+    def compose_project(self, project_dir: Path) -> str:
+        """A unique compose project name for project_dir; whatever it creates is removed
+        at the end (by label, so the folder may be gone by then)."""
+        name = self.name("compose")
+        self.compose_projects.append(name)
+        return name
+
+    def cleanup(self) -> None:
+        for name in self.compose_projects:
+            remove_compose_project(name)
+        if self.containers:
+            docker("rm", "--force", "--volumes", *self.containers, check=False)
+        if self.images:
+            docker("rmi", "--force", *self.images, check=False)
+
+
+def remove_compose_project(name: str) -> None:
+    """Remove a compose project's containers, networks, volumes and images by their labels
+    and names, so it works even when the project's folder is already gone."""
+    label = f"label=com.docker.compose.project={name}"
+    for kind, listing in [
+        ("container", ["ps", "--all", "--quiet", "--filter", label]),
+        ("network", ["network", "ls", "--quiet", "--filter", label]),
+        ("volume", ["volume", "ls", "--quiet", "--filter", label]),
+        ("image", ["images", "--quiet", "--filter", f"reference={name}-*"]),
+    ]:
+        ids = sorted(set(docker(*listing, check=False).stdout.split()))
+        if ids:
+            docker(kind, "rm", "--force", *ids, check=False)
+
+
+# --- Looking inside a running container ------------------------------------------------
+
+
+def running_server(docker_session: DockerSession, image: str, *options: str) -> str:
+    """Start the image's default command and return the container once /health answers."""
+    container = docker_session.run(image, options=options)
+    wait_for_http(docker_session.url(container), container=container)
+    return container
+
+
+def proc_cmdline(container: str, pid: int = 1) -> list[str]:
+    raw = docker("exec", container, "cat", f"/proc/{pid}/cmdline").stdout
+    return raw.split("\0")[:-1]
+
+
+def logs(container: str) -> tuple[str, str]:
+    """The container's stdout and stderr so far."""
+    result = docker("logs", container, timeout=60)
+    return result.stdout, result.stderr
+
+
+def inspect(name: str, kind: str = "container") -> dict:
+    return json.loads(docker(kind, "inspect", name, timeout=60).stdout)[0]
+
+
+# Lists the gunicorn workers: the processes whose parent is the master, PID 1.
+# (`docker exec` processes have parent 0, so this script never counts itself.)
+WORKER_PIDS_SCRIPT = """
+import json, os
+pids = []
+for entry in os.listdir("/proc"):
+    if not entry.isdigit():
+        continue
+    try:
+        with open(f"/proc/{entry}/status") as status:
+            fields = dict(line.split(":", 1) for line in status if ":" in line)
+        with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+            command = cmdline.read()
+    except OSError:  # the process ended while we looked
+        continue
+    if fields["PPid"].strip() == "1" and b"gunicorn" in command:
+        pids.append(int(entry))
+print(json.dumps(sorted(pids)))
+"""
+
+
+def worker_pids(container: str) -> list[int]:
+    """PIDs (inside the container) of gunicorn's workers, read from /proc (no ps in slim)."""
+    return json.loads(docker("exec", container, "python", "-c", WORKER_PIDS_SCRIPT).stdout)
+
+
+def parse_docker_time(value: str) -> datetime:
+    """Docker's RFC 3339 timestamps carry nanoseconds, which datetime does not take."""
+    head, _, fraction = value.rstrip("Z").partition(".")
+    return datetime.fromisoformat(f"{head}.{(fraction or '0')[:6]:0<6}+00:00")
+
+
+# --- A test-only app module, for faults the shipped app has no view for ---------------
+#
+# The shipped app has no slow or failing view, and it must not grow one for the
+# tests' sake. Instead the tests mount `faults_app.py` (below) read-only into the
+# production image and tell gunicorn to serve `faults_app:create_app()`: the real
+# factory, with the same configuration and error handlers, plus three views under
+# /_test/ that exist only in the test container.
+
+TEST_APP_MODULE = "faults_app"
+TEST_APP_MOUNT = "/opt/testapp"
+# Printed by the slow view when a request has reached it, so a test knows which
+# requests are in flight without guessing with a sleep.
+SLOW_START_MARKER = "faults-app: slow request started id="
+
+TEST_APP_SOURCE = f'''\
+"""Test-only views around the shipped factory; never part of the image."""
+
+import os
+import time
+
+from flask import request
+
+from {DEFAULT_APP_NAME} import create_app as shipped_create_app
+
+
+def create_app():
+    app = shipped_create_app()
+
+    @app.get("/_test/slow")
+    def slow():
+        # One write(2) per line, so lines from concurrent threads never interleave.
+        os.write(2, f"{SLOW_START_MARKER}{{request.args['id']}}\\n".encode())
+        time.sleep(float(request.args["seconds"]))
+        return {{"id": request.args["id"], "finished": True}}
+
+    @app.get("/_test/boom")
+    def boom():
+        raise RuntimeError("faults-app internal detail: boom")
+
+    @app.get("/_test/whoami")
+    def whoami():
+        return {{"scheme": request.scheme, "remote_addr": request.remote_addr}}
+
+    return app
+'''
+
+
+def write_test_app(directory: Path) -> Path:
+    """Write faults_app.py into directory, readable by the image's non-root user."""
+    directory.mkdir(parents=True, exist_ok=True)
+    module = directory / f"{TEST_APP_MODULE}.py"
+    module.write_text(TEST_APP_SOURCE, encoding="utf-8")
+    directory.chmod(0o755)
+    module.chmod(0o644)
+    return directory
+
+
+def run_test_app(session: DockerSession, image: str, app_dir: Path, *options: str) -> str:
+    """Run the production image serving faults_app, with the image's own gunicorn config."""
+    return session.run(
+        image,
+        "gunicorn", "--bind", "0.0.0.0:$PORT", f"{TEST_APP_MODULE}:create_app()",
+        options=(
+            "--volume", f"{write_test_app(app_dir)}:{TEST_APP_MOUNT}:ro",
+            "--env", f"PYTHONPATH=/opt/app:{TEST_APP_MOUNT}",
+            *options,
+        ),
+    )  # fmt: skip
+
+
+def started_requests(stderr: str) -> set[str]:
+    """The ids of the slow requests that have reached the view."""
+    return set(re.findall(rf"{re.escape(SLOW_START_MARKER)}(\w+)", stderr))
+
+
+# --- Flavours of Compose, each a real environment for `make` ---------------------------
+#
+#   plugin      this machine's `docker compose` plugin (~/.docker/cli-plugins)
+#   standalone  no plugin (DOCKER_CONFIG points at a folder whose cli-plugins holds only
+#               buildx); a `docker-compose` on PATH runs the plugin's binary directly,
+#               which is exactly a standalone Compose v2; a wrapper logs its arguments
+#   plugin-and-standalone  both of the above
+#   v1-only     no plugin; a fake `docker-compose` that says it is the retired 1.29.2
+#   none        no plugin, no docker-compose
+
+PLUGINS = Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker")) / "cli-plugins"
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def executable(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return path
+
+
+@dataclass
+class Flavour:
+    name: str
+    env: dict[str, str]
+    # Where the docker-compose on PATH, if the flavour has one, logs its arguments.
+    log: Path | None = None
+    has_plugin: bool = False
+    has_docker_compose: bool = False
+
+    def calls(self) -> list[str]:
+        if self.log is None or not self.log.exists():
+            return []
+        return self.log.read_text(encoding="utf-8").splitlines()
+
+    def prepare(self) -> None:
+        """Check the environment is what its name says (else tests prove nothing); clear the log."""
+        plugin = subprocess.run(
+            ["docker", "compose", "version"], env=self.env, capture_output=True, timeout=30
+        )
+        assert (plugin.returncode == 0) == self.has_plugin, (self.name, plugin.stderr)
+        if not self.has_plugin or self.has_docker_compose:
+            which = shutil.which("docker-compose", path=self.env["PATH"])
+            assert (which is not None) == self.has_docker_compose, (self.name, which)
+        if self.log is not None:
+            self.log.write_text("", encoding="utf-8")
+
+
+def make_flavours(root: Path) -> dict[str, Flavour]:
+    """Set up every flavour of Compose under root; check the standalone one is a real v2."""
+    compose_binary = PLUGINS / "docker-compose"
+    assert os.access(compose_binary, os.X_OK), f"no Compose plugin binary at {compose_binary}"
+
+    # A Docker config folder with buildx but no compose plugin.
+    no_plugin = root / "docker-config"
+    (no_plugin / "cli-plugins").mkdir(parents=True)
+    (no_plugin / "cli-plugins" / "docker-buildx").symlink_to(PLUGINS / "docker-buildx")
+
+    def bin_dir(name: str, script: str) -> tuple[Path, Path]:
+        folder = root / name
+        folder.mkdir()
+        log = folder / "calls.log"
+        executable(folder / "docker-compose", script.replace("LOG", str(log)))
+        return folder, log
+
+    standalone_bin, standalone_log = bin_dir(
+        "standalone-bin",
+        f'#!/bin/sh\nprintf "%s\\n" "$*" >> LOG\nexec {compose_binary} "$@"\n',
+    )
+    v1_bin, v1_log = bin_dir(
+        "v1-bin",
+        "#!/bin/sh\n"
+        'printf "%s\\n" "$*" >> LOG\n'
+        'if [ "$*" = "version --short" ]; then echo 1.29.2; exit 0; fi\n'
+        'echo "docker-compose version 1.29.2, build 5becea4c"\n',
+    )
+    path = BUILD_ENV["PATH"]
+    no_plugin_env = {**BUILD_ENV, "DOCKER_CONFIG": str(no_plugin)}
+    standalone = Flavour(
+        "standalone",
+        {**no_plugin_env, "PATH": f"{standalone_bin}:{path}"},
+        standalone_log,
+        has_docker_compose=True,
+    )
+    found = {
+        "plugin": Flavour("plugin", dict(BUILD_ENV), has_plugin=True),
+        "standalone": standalone,
+        "plugin-and-standalone": Flavour(
+            "plugin-and-standalone",
+            {**BUILD_ENV, "PATH": f"{standalone_bin}:{path}"},
+            standalone_log,
+            has_plugin=True,
+            has_docker_compose=True,
+        ),
+        "v1-only": Flavour(
+            "v1-only",
+            {**no_plugin_env, "PATH": f"{v1_bin}:{path}"},
+            v1_log,
+            has_docker_compose=True,
+        ),
+        "none": Flavour("none", no_plugin_env),
+    }
+    # The standalone flavour is a real Compose v2, and builds with BuildKit through buildx.
+    short = subprocess.run(
+        ["docker-compose", "version", "--short"],
+        env=standalone.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert re.match(r"v?2\.", short.stdout), short.stdout
+    docker("buildx", "version", env=standalone.env)
+    return found
+
+
+def assert_ran_with(flavours: dict[str, Flavour], flavour: str, *expected: str) -> None:
+    """With the standalone flavour, each compose command went through docker-compose."""
+    if flavour == "standalone":
+        calls = flavours[flavour].calls()
+        for command in expected:
+            assert any(call.endswith(command) for call in calls), (command, calls)
+
+
+# --- A project, as a user would have it, with its own compose project name and port ---
+
+
+@dataclass
+class Project:
+    directory: Path
+    name: str
+    port: int
+    env: dict[str, str]
+
+    def make(self, *targets: str, check: bool = True, timeout: float = 600, **kwargs):
+        return run(
+            "make", *targets, cwd=self.directory, env=self.env, check=check, timeout=timeout,
+            **kwargs,
+        )  # fmt: skip
+
+    def compose(self, *args: str, check: bool = True, timeout: float = 600):
+        """The real plugin, whatever the flavour: for inspecting what make did."""
+        return docker(
+            "compose", "--profile", "dev", "--profile", "prod", *args,
+            cwd=self.directory, env={**BUILD_ENV, **self.compose_env}, check=check,
+            timeout=timeout,
+        )  # fmt: skip
+
+    @property
+    def compose_env(self) -> dict[str, str]:
+        return {"COMPOSE_PROJECT_NAME": self.name, "APP_PORT": str(self.port)}
+
+    def url(self, path: str = "/health") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def containers(self, service: str | None = None) -> list[str]:
+        args = ["ps", "--all", "--quiet"] + ([service] if service else [])
+        return self.compose(*args).stdout.split()
+
+    def image_exists(self, service: str) -> bool:
+        return docker("image", "inspect", f"{self.name}-{service}", check=False).returncode == 0
+
+    def down(self) -> None:
+        self.compose("down", "--volumes", "--remove-orphans", check=False)
+
+
+def answers_health(project: Project) -> bool:
+    try:
+        response = http_get(project.url(), timeout=2)
+    except OSError:
+        return False
+    return response.status == 200 and response.json() == {"status": "ok"}
+
+
+class Background:
+    """A command running in its own process group, its output collected as it comes."""
+
+    def __init__(self, command: list[str], **kwargs):
+        self.process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+            **kwargs,
+        )
+        self.chunks: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.chunks.append(line)
+
+    @property
+    def output(self) -> str:
+        return ANSI.sub("", "".join(self.chunks))
+
+    def wait_for(self, condition: Callable[[], object], timeout: float, what: str):
+        """wait_until condition holds, failing at once (with the output) if the process exits."""
+
+        def met():
+            if (value := condition()) or self.process.poll() is None:
+                return value
+            exited = self.process.poll()
+            pytest.fail(f"{what}: the process exited ({exited})\n{self.output[-6000:]}")
+
+        return wait_until(met, timeout, what, interval=0.5, explain=lambda: self.output[-6000:])
+
+    def stop(self) -> str:
+        """Interrupt the whole process group, as Ctrl-C would, then kill it if it lingers."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.reader.join(timeout=10)
+        return self.output

@@ -1,0 +1,119 @@
+"""What every test module may use: the template's facts, and one way to run each tool.
+
+Fixtures are in conftest.py; this module holds plain constants and functions, so a
+test imports them by name (`from tests.helpers import run`) and never from a conftest.
+The Docker tests' own helpers are in tests/docker/helpers.py.
+"""
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from dockerfile_parse import DockerfileParser
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[1]
+DEFAULT_ANSWERS = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8"))
+DEFAULT_APP_NAME = "my_flask_service"
+
+# --- The environment every test runs in (applied on import; conftest.py imports this) ---
+
+# Poetry's own PyPI client needs PyPI's JSON API, which some mirrors and proxies
+# do not serve; the pypi-mirror plugin (in requirements-test.txt) makes it use
+# the simple API of whatever index pip uses. Harmless where the JSON API works.
+os.environ.setdefault(
+    "POETRY_PYPI_MIRROR_URL", os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple/")
+)
+# `make test` runs this suite; the generated project's make must not inherit the
+# outer make's state (it would print "make[1]: Entering directory" lines).
+for variable in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS"):
+    os.environ.pop(variable, None)
+
+
+# --- Running commands --------------------------------------------------------------
+
+
+def tool(name: str) -> str:
+    """Path of a command installed by requirements-test.txt, next to this Python."""
+    found = shutil.which(name, path=str(Path(sys.executable).parent))
+    return found or name
+
+
+def run(
+    *command: str | Path, cwd: Path | None = None, check: bool = True, **kwargs
+) -> subprocess.CompletedProcess:
+    """Run a command, capture its output, and (with check) fail the test with that
+    output if it fails."""
+    result = subprocess.run(
+        [str(part) for part in command], cwd=cwd, capture_output=True, text=True, **kwargs
+    )
+    if check and result.returncode != 0:
+        pytest.fail(
+            f"{' '.join(map(str, command))} exited {result.returncode}\n"
+            f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}",
+            pytrace=False,
+        )
+    return result
+
+
+# --- Baking the template -------------------------------------------------------------
+
+
+def bake_ok(cookies, **answers) -> Path:
+    """Bake the template with these answers (pytest-cookies) and fail the test unless it
+    succeeded; return the project folder."""
+    result = cookies.bake(extra_context=answers)
+    assert result.exception is None, result.exception
+    assert result.exit_code == 0
+    return Path(result.project_path)
+
+
+def assert_every_file_parses(project: Path) -> dict:
+    """Parse each file of the project with the parser of its kind; return pyproject.toml."""
+    parsed = set()
+    for path in sorted(project.rglob("*")):
+        if not path.is_file():
+            continue
+        name = path.relative_to(project).as_posix()
+        if path.suffix == ".py":
+            ast.parse(path.read_text(encoding="utf-8"), filename=name)
+        elif path.suffix == ".toml":
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        elif path.suffix in (".yaml", ".yml"):
+            yaml.safe_load(path.read_text(encoding="utf-8"))
+        elif path.suffix == ".sh":
+            run("sh", "-n", path)
+            run(tool("shellcheck"), path)
+        elif path.name == "Dockerfile":
+            instructions = DockerfileParser(str(path)).structure
+            assert [i["instruction"] for i in instructions].count("FROM") == 4
+        else:
+            continue
+        parsed.add(name)
+    expected = {"pyproject.toml", "compose.yaml", "Dockerfile", "docker/entrypoint.sh"}
+    assert expected <= parsed, f"not parsed: {expected - parsed}"
+    return tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+# --- Whether the Docker tests can run here ---------------------------------------------
+
+
+def docker_problem() -> str | None:
+    """Why the Docker tests cannot run on this machine, or None when they can."""
+    checks = {
+        "no Docker engine answers (docker info)": ["docker", "info"],
+        "Docker Compose v2 is missing (docker compose version)": ["docker", "compose", "version"],
+        "buildx is missing (docker buildx version)": ["docker", "buildx", "version"],
+    }
+    for problem, command in checks.items():
+        try:
+            subprocess.run(command, capture_output=True, check=True, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            return problem
+    return None
