@@ -4,17 +4,49 @@ Only fixtures and pytest hooks live here; the helpers they use are in tests/help
 (whose import also sets the environment every test runs in).
 """
 
+import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.helpers import bake_ok, docker_problem
+from tests.helpers import DEFAULT_APP_NAME, bake_ok, docker_problem
+
+# --- The template, baked --------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def default_project(cookies_session) -> Path:
-    """A project baked once per session with the default answers (read-only by convention)."""
+    """The project baked with the default answers, once per session, for every test that
+    reads it (the Docker tests build their images from it). Read-only by convention:
+    a test that edits the project takes project_copy instead."""
     return bake_ok(cookies_session)
+
+
+@pytest.fixture
+def project_copy(default_project: Path, tmp_path: Path) -> Path:
+    """A private copy of the default project, for a test that edits it."""
+    copy = tmp_path / DEFAULT_APP_NAME
+    shutil.copytree(default_project, copy, symlinks=True)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def cookiecutter_config(tmp_path_factory) -> Path:
+    """A cookiecutter user config that keeps replays and clones out of the home folder,
+    for tests that run the `cookiecutter` command (tests.helpers.cookiecutter_cli)."""
+    home = tmp_path_factory.mktemp("cookiecutter-home")
+    config = home / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "cookiecutters_dir": str(home / "cookiecutters"),
+                "replay_dir": str(home / "replay"),
+            }
+        ),
+        encoding="utf-8",
+    )
+    return config
 
 
 # --- Docker: skipped without an engine, unless --require-docker (CI) -----------------

@@ -74,6 +74,34 @@ def bake_ok(cookies, **answers) -> Path:
     return Path(result.project_path)
 
 
+def cookiecutter_cli(
+    config: Path,
+    template: Path,
+    output: Path,
+    *answers: str,
+    replay: bool = False,
+    check: bool = True,
+) -> subprocess.CompletedProcess:
+    """Run the `cookiecutter` command as a user would, into output, with `--no-input` and
+    answers such as "port=9000" (or with `--replay`, which takes no answers).
+
+    config is a cookiecutter user config (the cookiecutter_config fixture), so replays
+    and clones stay out of the home folder. With check, fail the test with the output
+    unless the command succeeded; without, return its result whatever it is.
+    """
+    mode = "--replay" if replay else "--no-input"
+    return run(
+        tool("cookiecutter"), mode, "--config-file", config, "--output-dir", output,
+        template, *answers, check=check,
+    )  # fmt: skip
+
+
+def project_in(output: Path) -> Path:
+    """The one project a bake wrote into output (fails if there is not exactly one)."""
+    (project,) = output.iterdir()
+    return project
+
+
 def assert_every_file_parses(project: Path) -> dict:
     """Parse each file of the project with the parser of its kind; return pyproject.toml."""
     parsed = set()

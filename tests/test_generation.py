@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import stat
-import subprocess
 import tomllib
 from pathlib import Path
 from typing import NamedTuple
@@ -21,7 +20,16 @@ import yaml
 from dockerfile_parse import DockerfileParser
 from packaging.specifiers import SpecifierSet
 
-from tests.helpers import DEFAULT_ANSWERS, DEFAULT_APP_NAME, TEMPLATE_DIR, bake_ok, run, tool
+from tests.helpers import (
+    DEFAULT_ANSWERS,
+    DEFAULT_APP_NAME,
+    TEMPLATE_DIR,
+    bake_ok,
+    cookiecutter_cli,
+    project_in,
+    run,
+    tool,
+)
 
 PYTHON_VERSIONS = ["3.11", "3.12", "3.13", "3.14"]
 LICENSES = ["MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"]
@@ -293,23 +301,6 @@ def test_git_ignores_the_env_file(default_project, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def cookiecutter_config(tmp_path_factory) -> Path:
-    """A cookiecutter user config that keeps replays and clones out of the home folder."""
-    home = tmp_path_factory.mktemp("cookiecutter-home")
-    config = home / "config.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "cookiecutters_dir": str(home / "cookiecutters"),
-                "replay_dir": str(home / "replay"),
-            }
-        ),
-        encoding="utf-8",
-    )
-    return config
-
-
-@pytest.fixture(scope="session")
 def template_repo(tmp_path_factory) -> Path:
     """A git repository of the template as it is in the working tree, committed."""
     repo = tmp_path_factory.mktemp("template-repo") / "poetry-docker"
@@ -326,25 +317,6 @@ def template_repo(tmp_path_factory) -> Path:
     run("git", "add", "--all", cwd=repo)
     run("git", *identity, "commit", "--quiet", "--message", "template", cwd=repo)
     return repo
-
-
-def cookiecutter_cli(
-    config: Path, template: Path, output: Path, *answers: str, replay: bool = False
-) -> Path:
-    """Run the cookiecutter command as a user would; return the one project it made."""
-    mode = "--replay" if replay else "--no-input"
-    run(
-        tool("cookiecutter"),
-        mode,
-        "--config-file",
-        config,
-        "--output-dir",
-        output,
-        template,
-        *answers,
-    )
-    (project,) = output.iterdir()
-    return project
 
 
 def assert_same_tree(first: Path, second: Path) -> None:
@@ -366,16 +338,18 @@ def test_a_git_clone_of_the_template_bakes_the_same_project(
 ):
     clone = tmp_path / "clone"
     run("git", "clone", "--quiet", template_repo, clone)
-    from_clone = cookiecutter_cli(cookiecutter_config, clone, tmp_path / "clone-bake", *ANSWERS)
-    from_path = cookiecutter_cli(cookiecutter_config, TEMPLATE_DIR, tmp_path / "bake", *ANSWERS)
+    cookiecutter_cli(cookiecutter_config, clone, tmp_path / "clone-bake", *ANSWERS)
+    cookiecutter_cli(cookiecutter_config, TEMPLATE_DIR, tmp_path / "bake", *ANSWERS)
+    from_clone, from_path = project_in(tmp_path / "clone-bake"), project_in(tmp_path / "bake")
     assert from_clone.name == from_path.name == "billing_api"
     assert_same_tree(from_clone, from_path)
     assert os.access(from_clone / "docker" / "entrypoint.sh", os.X_OK)
 
 
 def test_replay_reproduces_the_first_answers(cookiecutter_config, tmp_path):
-    first = cookiecutter_cli(cookiecutter_config, TEMPLATE_DIR, tmp_path / "first", *ANSWERS)
-    replayed = cookiecutter_cli(cookiecutter_config, TEMPLATE_DIR, tmp_path / "again", replay=True)
+    cookiecutter_cli(cookiecutter_config, TEMPLATE_DIR, tmp_path / "first", *ANSWERS)
+    cookiecutter_cli(cookiecutter_config, TEMPLATE_DIR, tmp_path / "again", replay=True)
+    first, replayed = project_in(tmp_path / "first"), project_in(tmp_path / "again")
     assert replayed.name == "billing_api"
     assert_same_tree(first, replayed)
     pyproject = tomllib.loads((replayed / "pyproject.toml").read_text(encoding="utf-8"))
@@ -414,11 +388,10 @@ def test_a_second_bake_into_the_same_folder_is_refused_and_changes_nothing(
     cookiecutter_config, tmp_path
 ):
     output = tmp_path / "out"
-    project = cookiecutter_cli(cookiecutter_config, TEMPLATE_DIR, output)
+    cookiecutter_cli(cookiecutter_config, TEMPLATE_DIR, output)
+    project = project_in(output)
     before = tree(project)
-    command = [tool("cookiecutter"), "--no-input", "--config-file", cookiecutter_config]
-    command += ["--output-dir", output, TEMPLATE_DIR]
-    again = subprocess.run([str(part) for part in command], capture_output=True, text=True)
+    again = cookiecutter_cli(cookiecutter_config, TEMPLATE_DIR, output, check=False)
     assert again.returncode != 0
     assert "already exists" in again.stdout + again.stderr
     assert tree(project) == before

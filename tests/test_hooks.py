@@ -7,14 +7,11 @@ still parses.
 """
 
 import ast
-import subprocess
 import tomllib
-from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.helpers import TEMPLATE_DIR, assert_every_file_parses, bake_ok, tool
+from tests.helpers import TEMPLATE_DIR, assert_every_file_parses, bake_ok, cookiecutter_cli
 
 HOOK = TEMPLATE_DIR / "hooks" / "pre_gen_project.py"
 LOCK = TEMPLATE_DIR / "{{cookiecutter.app_name}}" / "poetry.lock"
@@ -95,24 +92,6 @@ def answer_id(field: str, value: str, rule: str) -> str:
 # --- Refusals ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def cookiecutter_config(tmp_path_factory) -> Path:
-    """A cookiecutter user config that keeps replays out of the home folder."""
-    home = tmp_path_factory.mktemp("cookiecutter-home")
-    config = home / "config.yaml"
-    config.write_text(
-        yaml.safe_dump({"cookiecutters_dir": str(home / "c"), "replay_dir": str(home / "r")}),
-        encoding="utf-8",
-    )
-    return config
-
-
-def cookiecutter_command(config: Path, output: Path) -> list[str]:
-    """`cookiecutter --no-input` of the template into `output`; the answers go after it."""
-    command = [tool("cookiecutter"), "--no-input", "--config-file", config, "--output-dir", output]
-    return [str(part) for part in (*command, TEMPLATE_DIR)]
-
-
 @pytest.mark.parametrize(
     ("field", "value", "rule"),
     [pytest.param(*answer, id=answer_id(*answer)) for answer in INVALID_ANSWERS],
@@ -122,10 +101,8 @@ def test_invalid_answer_is_refused_with_field_value_and_rule(
 ):
     output = tmp_path / "out"
     output.mkdir()  # as when a user runs cookiecutter in their current folder
-    result = subprocess.run(
-        [*cookiecutter_command(cookiecutter_config, output), f"{field}={value}"],
-        capture_output=True,
-        text=True,
+    result = cookiecutter_cli(
+        cookiecutter_config, TEMPLATE_DIR, output, f"{field}={value}", check=False
     )
     assert result.returncode != 0
     assert "ERROR: the project was not generated:" in result.stderr
@@ -144,16 +121,10 @@ def test_refusal_through_the_python_api_leaves_the_output_folder_empty(cookies, 
 
 
 def test_every_problem_is_reported_at_once(cookiecutter_config, tmp_path):
-    result = subprocess.run(
-        [
-            *cookiecutter_command(cookiecutter_config, tmp_path),
-            "port=1",
-            "version=?",
-            "author_email=x",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    result = cookiecutter_cli(
+        cookiecutter_config, TEMPLATE_DIR, tmp_path, "port=1", "version=?", "author_email=x",
+        check=False,
+    )  # fmt: skip
     assert result.returncode != 0
     for field in ("port", "version", "author_email"):
         assert f"  {field} = " in result.stderr

@@ -1,19 +1,17 @@
 """The message printed after generation tells exactly what to run next."""
 
 import re
-import sys
 from pathlib import Path
 
-from tests.helpers import TEMPLATE_DIR, run
-
-COOKIECUTTER = [sys.executable, "-m", "cookiecutter"]
+from tests.helpers import TEMPLATE_DIR, cookiecutter_cli
 
 
-def test_message_names_the_folder_and_real_make_targets(tmp_path: Path) -> None:
-    result = run(
-        *COOKIECUTTER, "--no-input", "--output-dir", tmp_path, TEMPLATE_DIR,
-        "project_name=Billing API", "port=9090",
-    )  # fmt: skip
+def test_message_names_the_folder_and_real_make_targets(
+    cookiecutter_config: Path, tmp_path: Path
+) -> None:
+    result = cookiecutter_cli(
+        cookiecutter_config, TEMPLATE_DIR, tmp_path, "project_name=Billing API", "port=9090"
+    )
     project = tmp_path / "billing_api"
     makefile = (project / "Makefile").read_text(encoding="utf-8")
     targets = set(re.findall(r"^([a-z.-]+):.*## ", makefile, re.MULTILINE))

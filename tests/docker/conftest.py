@@ -1,13 +1,14 @@
-"""Docker fixtures: bake once, build each image once, remove everything afterwards.
+"""Docker fixtures: build each image once, remove everything afterwards.
 
 Every image, container and compose project a test creates carries this run's
 unique prefix and is removed at the end of the session, so a leftover from an
 earlier run can never make a test pass. Each test module here starts with
 `pytestmark = pytest.mark.docker`, which makes the tests skip without an engine.
-Only fixtures live here; the helpers they use are in tests/docker/helpers.py.
+The project they build is tests/conftest.py's default_project (or project_copy for a
+test that edits it). Only fixtures live here; the helpers they use are in
+tests/docker/helpers.py.
 """
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,7 +22,6 @@ from tests.docker.helpers import (
     free_port,
     make_flavours,
 )
-from tests.helpers import DEFAULT_APP_NAME, bake_ok
 
 
 @pytest.fixture(scope="session")
@@ -32,32 +32,18 @@ def docker_session() -> Iterator[DockerSession]:
 
 
 @pytest.fixture(scope="session")
-def docker_project(cookies_session) -> Path:
-    """The default project, baked once for the Docker tests; copy it before editing it."""
-    return bake_ok(cookies_session)
-
-
-@pytest.fixture(scope="session")
-def image(docker_session: DockerSession, docker_project: Path):
+def image(docker_session: DockerSession, default_project: Path):
     """image(target, python=DEFAULT_PYTHON): the tag of that image, built once per session."""
     built: dict[tuple[str, str], str] = {}
 
     def build(target: str, python: str = DEFAULT_PYTHON) -> str:
         if (target, python) not in built:
             built[target, python] = docker_session.build(
-                docker_project, target, "--build-arg", f"PYTHON_VERSION={python}"
+                default_project, target, "--build-arg", f"PYTHON_VERSION={python}"
             )
         return built[target, python]
 
     return build
-
-
-@pytest.fixture
-def project_copy(docker_project: Path, tmp_path: Path) -> Path:
-    """A private copy of the default project, for tests that edit it."""
-    copy = tmp_path / DEFAULT_APP_NAME
-    shutil.copytree(docker_project, copy, symlinks=True)
-    return copy
 
 
 @pytest.fixture(scope="module")

@@ -48,11 +48,11 @@ PUBLIC_TARGETS = {
 # --- compose.yaml ----------------------------------------------------------------
 
 
-def test_compose_config_validates_and_publishes_app_port_on_loopback(docker_project):
+def test_compose_config_validates_and_publishes_app_port_on_loopback(default_project):
     port = free_port()
     result = docker(
         "compose", "--profile", "dev", "--profile", "prod", "config", "--format", "json",
-        cwd=docker_project, env={**BUILD_ENV, "APP_PORT": str(port)},
+        cwd=default_project, env={**BUILD_ENV, "APP_PORT": str(port)},
     )  # fmt: skip
     services = json.loads(result.stdout)["services"]
     assert set(services) == {"app", "dev"}
@@ -62,7 +62,7 @@ def test_compose_config_validates_and_publishes_app_port_on_loopback(docker_proj
         assert (published["published"], published["target"]) == (str(port), APP_PORT)
     assert services["app"]["build"]["target"] == "production"
     assert services["dev"]["build"]["target"] == "development"
-    docker("compose", "config", "--quiet", cwd=docker_project)
+    docker("compose", "config", "--quiet", cwd=default_project)
 
 
 @pytest.mark.parametrize(
@@ -91,8 +91,8 @@ def test_compose_up_wait_brings_the_service_up_healthy(new_project, profile, ser
 # --- The Makefile: which Compose it uses ------------------------------------------
 
 
-def test_make_help_lists_every_target_with_its_description(docker_project):
-    makefile = (docker_project / "Makefile").read_text(encoding="utf-8")
+def test_make_help_lists_every_target_with_its_description(default_project):
+    makefile = (default_project / "Makefile").read_text(encoding="utf-8")
     rules = {
         match[1]
         for match in re.finditer(r"^([A-Za-z0-9_.-]+):", makefile, re.MULTILINE)
@@ -103,14 +103,19 @@ def test_make_help_lists_every_target_with_its_description(docker_project):
     assert set(described) == PUBLIC_TARGETS
 
     result = subprocess.run(
-        ["make", "help"], cwd=docker_project, capture_output=True, text=True, timeout=60, check=True
+        ["make", "help"],
+        cwd=default_project,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     listed = dict(
         line.strip().split(maxsplit=1) for line in ANSI.sub("", result.stdout).splitlines()
     )
     assert listed == {target: text.strip() for target, text in described.items()}
     # `make` alone prints the same list.
-    bare = subprocess.run(["make"], cwd=docker_project, capture_output=True, text=True, timeout=60)
+    bare = subprocess.run(["make"], cwd=default_project, capture_output=True, text=True, timeout=60)
     assert bare.stdout == result.stdout
 
 

@@ -57,7 +57,7 @@ def gunicorn_setting(container: str, name: str) -> str:
 
 @pytest.fixture(scope="module")
 def compose_service(
-    docker_session: DockerSession, docker_project: Path, tmp_path_factory
+    docker_session: DockerSession, default_project: Path, tmp_path_factory
 ) -> Iterator[dict]:
     """`docker compose --profile prod up --build --wait app`, once for this module.
 
@@ -66,7 +66,7 @@ def compose_service(
     working directory; this fixture also takes the service down when the module ends.
     """
     project_dir = tmp_path_factory.mktemp("compose") / DEFAULT_APP_NAME
-    shutil.copytree(docker_project, project_dir, symlinks=True)
+    shutil.copytree(default_project, project_dir, symlinks=True)
     project = docker_session.compose_project(project_dir)
     port = free_port()
     env = {**BUILD_ENV, "APP_PORT": str(port)}
@@ -224,7 +224,7 @@ def instrument_secret_mounts(dockerfile: str, netrc_digest: str) -> tuple[str, i
 
 
 def test_build_secret_reaches_every_installing_step_and_leaves_no_trace(
-    docker_session, docker_project, tmp_path
+    docker_session, default_project, tmp_path
 ):
     """A netrc given with --secret is mounted while installing, and stored nowhere.
 
@@ -245,7 +245,7 @@ def test_build_secret_reaches_every_installing_step_and_leaves_no_trace(
     netrc.write_text(f"machine private-index.invalid login ci-user password {canary}\n")
     netrc.chmod(0o600)
     digest = hashlib.sha256(netrc.read_bytes()).hexdigest()
-    template = (docker_project / "Dockerfile").read_text(encoding="utf-8")
+    template = (default_project / "Dockerfile").read_text(encoding="utf-8")
     instrumented, count = instrument_secret_mounts(template, digest)
     # Every RUN with the mount is checked: staging's and build's run here, and
     # they install everything that production copies.
@@ -261,7 +261,7 @@ def test_build_secret_reaches_every_installing_step_and_leaves_no_trace(
             "build", "--progress=plain", "--target", "production", "--tag", tag,
             "--file", str(dockerfile), *secret,
             "--build-arg", "PYPI_INDEX_URL=https://pypi.org/simple",
-            str(docker_project), check=bool(secret),
+            str(default_project), check=bool(secret),
         )  # fmt: skip
 
     # The check can fail: without the secret, the first installing step stops.
@@ -427,9 +427,9 @@ def test_forwarded_headers_are_believed_only_when_proxies_are_configured(
         assert seen == {"scheme": "http", "remote_addr": gateway}
 
 
-def test_readme_documents_a_private_index_through_a_buildkit_secret(docker_project):
-    readme = (docker_project / "README.md").read_text(encoding="utf-8")
-    dockerfile = (docker_project / "Dockerfile").read_text(encoding="utf-8")
+def test_readme_documents_a_private_index_through_a_buildkit_secret(default_project):
+    readme = (default_project / "README.md").read_text(encoding="utf-8")
+    dockerfile = (default_project / "Dockerfile").read_text(encoding="utf-8")
     commands = [
         shlex.split(block.replace("\\\n", " "))
         for block in re.findall(r"^docker build .*?(?<!\\)$", readme, re.MULTILINE | re.DOTALL)
