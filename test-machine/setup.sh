@@ -8,11 +8,14 @@
 #   test-machine/setup.sh down     stop only the dockerd that "up" started
 #   test-machine/setup.sh status   show what is there
 #
-# PYTHON_VERSIONS (default "3.11 3.13 3.14") selects the base images; PULL_TIMEOUT (default 60 s)
-# bounds each pull. Test tooling only: nothing here goes into a generated project.
+# The images: python:<v>-slim for each of PYTHON_VERSIONS (default "3.11 3.13 3.14"), and the
+# edge proxy's Caddy, as the generated project's docker/edge/Dockerfile names it. PULL_TIMEOUT
+# (default 60 s) bounds each pull. Test tooling only: nothing here goes into a generated project.
 set -euo pipefail
 
 PYTHON_VERSIONS=${PYTHON_VERSIONS:-3.11 3.13 3.14}
+# The generated project names its edge proxy's image in this Dockerfile's FROM line.
+EDGE_DOCKERFILE="$(dirname "$0")/../{{cookiecutter.app_name}}/docker/edge/Dockerfile"
 STATE_DIR=${XDG_STATE_HOME:-$HOME/.local/state}/poetry-docker
 PID_FILE=$STATE_DIR/dockerd.pid # line 1: PID, line 2: its start time (guards against PID reuse)
 LOG_FILE=$STATE_DIR/dockerd.log
@@ -202,32 +205,47 @@ ensure_plugins() {
   check_buildkit
 }
 
-# ---------------------------------------------------------------- base images
+# ---------------------------------------------------------------- images
 
-debian_suite() {
+# The official images the tests use, as the generated project names them.
+official_images() {
+  local v
+  for v in $PYTHON_VERSIONS; do echo "python:$v-slim"; done
+  awk '$1 == "FROM" {print $2; exit}' "$EDGE_DOCKERFILE"
+}
+
+# The Debian suite whose packages stand in for IMAGE (Python: the same minor version;
+# Caddy: the same release line).
+debian_suite() { # IMAGE
   case $1 in
-  3.11) echo bookworm ;;
-  3.13) echo trixie ;;
-  3.14) echo forky ;;
+  python:3.11-slim) echo bookworm ;;
+  python:3.13-slim) echo trixie ;;
+  python:3.14-slim | caddy:2.11-alpine) echo forky ;;
   *) return 1 ;;
   esac
 }
 
-make_rootfs() { # SUITE TARBALL
+stand_in_packages() { # IMAGE
+  case $1 in
+  python:*) echo python3,python3-venv,python3-pip,ca-certificates ;;
+  caddy:*) echo caddy,ca-certificates,libcap2-bin,busybox,curl ;;
+  esac
+}
+
+make_rootfs() { # SUITE TARBALL PACKAGES
   local opts=()
   # The mirror's testing (forky) Release file is past its Valid-Until date.
   [[ $1 == forky ]] && opts+=(--aptopt='Acquire::Check-Valid-Until "false"')
   # TMPDIR inside WORK: whatever mmdebstrap leaves behind goes with our cleanup.
   # merged-usr hook: /usr merged the debootstrap way, so bookworm does not pull usrmerge and perl.
   # minbase: Debian's "required" set, as in the official images (useradd among it).
-  TMPDIR=$WORK quietly mmdebstrap --variant=minbase \
-    --include=python3,python3-venv,python3-pip,ca-certificates \
+  TMPDIR=$WORK quietly mmdebstrap --variant=minbase --include="$3" \
     --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
     "${SLIM_DPKG_OPTS[@]}" "${opts[@]}" "$1" "$2"
 }
 
 # Debian's python3 and pip dressed up like the official image (paths, env, CMD).
-write_stand_in_dockerfile() { # BASE_IMAGE PYTHON_VERSION
+python_dockerfile() { # ROOTFS_IMAGE FULL_VERSION
   cat <<EOF
 FROM $1
 RUN set -eu; \\
@@ -247,41 +265,78 @@ CMD ["python3"]
 EOF
 }
 
-verify_stand_in() { # IMAGE
-  docker run --rm "$1" python -c "import ssl, venv; print(1)" >/dev/null ||
-    die "$1: python cannot import ssl and venv"
-  docker run --rm "$1" pip download -q --no-deps -d /tmp/x six >/dev/null ||
-    die "$1: pip cannot download from the package index (CA bundle?)"
+# Debian's caddy set up as the official image is (caddy-docker's alpine Dockerfile): the
+# same folders, modes and XDG paths, the file capability to bind low ports, wget and curl.
+caddy_dockerfile() { # ROOTFS_IMAGE FULL_VERSION
+  cat <<EOF
+FROM $1
+RUN mkdir -p /config/caddy /data/caddy /etc/caddy /usr/share/caddy /srv \\
+    && chmod 1777 /config/caddy /data/caddy \\
+    && setcap cap_net_bind_service=+ep /usr/bin/caddy \\
+    && ln -s /bin/busybox /usr/local/bin/wget
+ENV XDG_CONFIG_HOME=/config \\
+    XDG_DATA_HOME=/data \\
+    CADDY_VERSION=v$2
+LABEL $STAND_IN_LABEL=true
+EXPOSE 80 443 443/udp 2019
+WORKDIR /srv
+CMD ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"]
+EOF
 }
 
-build_stand_in() { # VERSION SUITE
-  local v=$1 suite=$2 image="python:$1-slim" base="poetry-docker/debian-rootfs:$2"
-  local ctx=$WORK/stand-in-$1 full
+# The version the rootfs really has, to compare with the tag.
+stand_in_version() { # IMAGE ROOTFS_IMAGE
+  case $1 in
+  python:*) docker run --rm "$2" python3 -c 'import platform; print(platform.python_version())' ;;
+  caddy:*) docker run --rm "$2" caddy version | sed -n 's/^v\{0,1\}\([0-9.]*\).*/\1/p' ;;
+  esac
+}
+
+verify_stand_in() { # IMAGE
+  case $1 in
+  python:*)
+    docker run --rm "$1" python -c "import ssl, venv; print(1)" >/dev/null ||
+      die "$1: python cannot import ssl and venv"
+    docker run --rm "$1" pip download -q --no-deps -d /tmp/x six >/dev/null ||
+      die "$1: pip cannot download from the package index (CA bundle?)"
+    ;;
+  caddy:*)
+    docker run --rm "$1" caddy validate --config /etc/caddy/Caddyfile >/dev/null 2>&1 ||
+      die "$1: caddy cannot validate its default Caddyfile"
+    docker run --rm "$1" wget --help >/dev/null 2>&1 || die "$1: no wget for the healthcheck"
+    ;;
+  esac
+}
+
+build_stand_in() { # IMAGE SUITE
+  local image=$1 suite=$2 name=${1%%:*} tag=${1#*:}
+  local base="poetry-docker/debian-rootfs:$suite-$name" ctx=$WORK/stand-in-$name-$tag full
   mkdir -p "$ctx/context"
   command -v mmdebstrap >/dev/null || apt_install mmdebstrap
-  make_rootfs "$suite" "$ctx/rootfs.tar"
+  make_rootfs "$suite" "$ctx/rootfs.tar" "$(stand_in_packages "$image")"
   docker import "$ctx/rootfs.tar" "$base" >/dev/null
   rm -f "$ctx/rootfs.tar"
-  full=$(docker run --rm "$base" python3 -c 'import platform; print(platform.python_version())')
-  [[ ${full%.*} == "$v" ]] || die "Debian $suite has Python $full, not $v"
+  full=$(stand_in_version "$image" "$base")
+  # python:3.11-slim needs a 3.11.x, caddy:2.11-alpine a 2.11.x.
+  [[ $full == "${tag%%-*}".* ]] || die "Debian $suite has $name $full, not ${tag%%-*}"
   cp "$HOST_CA" "$ctx/context/ca-certificates.crt"
-  write_stand_in_dockerfile "$base" "$full" >"$ctx/context/Dockerfile"
+  "${name}_dockerfile" "$base" "$full" >"$ctx/context/Dockerfile"
   docker build -q -t "$image" "$ctx/context" >/dev/null
   docker rmi "$base" >/dev/null # only untags: its layer lives on in $image
   verify_stand_in "$image"
-  log "$image: stand-in built from Debian $suite (Python $full)"
+  log "$image: stand-in built from Debian $suite ($name $full)"
 }
 
-ensure_image() { # VERSION
-  local v=$1 image="python:$1-slim" suite
+ensure_image() { # IMAGE
+  local image=$1 suite
   if docker image inspect "$image" >/dev/null 2>&1; then
     log "$image: present"
   elif timeout "$PULL_TIMEOUT" docker pull -q "$image" >/dev/null 2>&1; then
     log "$image: pulled"
-  elif suite=$(debian_suite "$v"); then
-    build_stand_in "$v" "$suite"
+  elif suite=$(debian_suite "$image"); then
+    build_stand_in "$image" "$suite"
   else
-    log "$image: cannot be pulled and no Debian suite ships Python $v: skipped"
+    log "$image: cannot be pulled and no Debian suite has a stand-in for it: skipped"
   fi
 }
 
@@ -301,9 +356,9 @@ buildx_version() { docker buildx version 2>/dev/null | awk '{print $2}'; }
 engine_version() { docker info --format '{{.ServerVersion}}' 2>/dev/null; }
 
 images_desc() {
-  local v descs=()
-  for v in $PYTHON_VERSIONS; do
-    descs+=("$(image_desc "python:$v-slim" || echo "python:$v-slim (missing)")")
+  local image descs=()
+  for image in $(official_images); do
+    descs+=("$(image_desc "$image" || echo "$image (missing)")")
   done
   local joined
   printf -v joined '%s, ' "${descs[@]}"
@@ -317,10 +372,10 @@ cmd_up() {
   WORK=$(mktemp -d)
   chmod 0755 "$WORK" # apt's download sandbox user (_apt) must reach it
   trap cleanup EXIT
-  local v
+  local image
   timed "engine" ensure_engine
   timed "compose+buildx plugins" ensure_plugins
-  for v in $PYTHON_VERSIONS; do timed "image python:$v-slim" ensure_image "$v"; done
+  for image in $(official_images); do timed "image $image" ensure_image "$image"; done
   echo "ready: engine $(engine_version), compose $(compose_version), buildx $(buildx_version); images: $(images_desc)"
 }
 
