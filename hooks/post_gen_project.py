@@ -23,7 +23,12 @@ if not ANSWERS["github_actions"]:
 # The compose file reads the secret key from .env, so `make run` works untouched.
 # .gitignore keeps it out of git; only the owner may read it.
 env_file = Path(".env")
-env_file.write_text(f"FLASK_SECRET_KEY={secrets.token_hex(32)}\n", encoding="utf-8")
+env_file.write_text(
+    f"FLASK_SECRET_KEY={secrets.token_hex(32)}\n"
+    "# A name pointing at this host, for HTTPS on 80/443 with automatic certificates (make run)\n"
+    "DOMAIN=\n",
+    encoding="utf-8",
+)
 os.chmod(env_file, 0o600)
 
 print(
