@@ -65,3 +65,14 @@ def test_template_repository_keeps_lf_in_every_checkout() -> None:
     script = "{{cookiecutter.app_name}}/docker/entrypoint.sh"
     result = run("git", "check-attr", "eol", "--", script, cwd=TEMPLATE_DIR)
     assert result.stdout.strip().endswith("eol: lf")
+
+
+def test_gitattributes_force_lf_where_a_cr_would_break_the_image(default_project, tmp_path):
+    checkout = tmp_path / "checkout"
+    shutil.copytree(default_project, checkout)
+    run("git", "init", "--quiet", cwd=checkout)
+    paths = ["docker/entrypoint.sh", "Dockerfile", "Makefile"]
+    attributes = run("git", "check-attr", "eol", "text", "--", *paths, cwd=checkout).stdout
+    for path in paths:
+        assert f"{path}: eol: lf" in attributes.splitlines()
+        assert f"{path}: text: set" in attributes.splitlines()

@@ -1,15 +1,14 @@
-"""Baking the template: every combination of the options gives a complete, valid project.
+"""Every combination of the options bakes a complete, valid project.
 
 Each combination (Python version x licence x GitHub Actions) is baked once per
 module; the checks below then read its files with the real parsers and tools.
+Other ways to bake (git clone, --replay, cruft) are in test_generation_routes.py,
+refused answers in test_answer_validation.py.
 """
 
 import fnmatch
 import itertools
-import json
-import os
 import re
-import shutil
 import stat
 import tomllib
 from pathlib import Path
@@ -20,16 +19,7 @@ import yaml
 from dockerfile_parse import DockerfileParser
 from packaging.specifiers import SpecifierSet
 
-from tests.helpers import (
-    DEFAULT_ANSWERS,
-    DEFAULT_APP_NAME,
-    TEMPLATE_DIR,
-    bake_ok,
-    cookiecutter_cli,
-    project_in,
-    run,
-    tool,
-)
+from tests.helpers import DEFAULT_ANSWERS, DEFAULT_APP_NAME, bake_ok, run, tool
 
 PYTHON_VERSIONS = ["3.11", "3.12", "3.13", "3.14"]
 LICENSES = ["MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"]
@@ -112,18 +102,6 @@ def text_files(project: Path) -> dict[str, str]:
             except UnicodeDecodeError:
                 continue
     return texts
-
-
-def tree(project: Path) -> dict[str, tuple[bytes, bool]]:
-    """Each file's content and whether it is executable, by relative path."""
-    return {
-        path.relative_to(project).as_posix(): (
-            path.read_bytes(),
-            bool(path.stat().st_mode & stat.S_IXUSR),
-        )
-        for path in sorted(project.rglob("*"))
-        if path.is_file()
-    }
 
 
 def dockerignore_excludes(patterns: list[str], path: str) -> bool:
@@ -264,134 +242,3 @@ def test_licence_text_matches_the_choice_and_names_the_author(baked):
             assert markers[0] not in text, f"{other} text in a {baked.answers['license']} LICENSE"
     author = re.escape(DEFAULT_ANSWERS["author_name"])
     assert re.search(rf"Copyright (\(c\) )?\d{{4}},? {author}", text), "no copyright line"
-
-
-# --- Once: what does not depend on the options -------------------------------------
-
-
-def test_each_bake_gets_its_own_secret_key(cookies):
-    first = bake_ok(cookies) / ".env"
-    second = bake_ok(cookies) / ".env"
-    assert first.read_text(encoding="utf-8") != second.read_text(encoding="utf-8")
-
-
-def test_gitattributes_force_lf_where_a_cr_would_break_the_image(default_project, tmp_path):
-    checkout = tmp_path / "checkout"
-    shutil.copytree(default_project, checkout)
-    run("git", "init", "--quiet", cwd=checkout)
-    paths = ["docker/entrypoint.sh", "Dockerfile", "Makefile"]
-    attributes = run("git", "check-attr", "eol", "text", "--", *paths, cwd=checkout).stdout
-    for path in paths:
-        assert f"{path}: eol: lf" in attributes.splitlines()
-        assert f"{path}: text: set" in attributes.splitlines()
-
-
-def test_git_ignores_the_env_file(default_project, tmp_path):
-    checkout = tmp_path / "checkout"
-    shutil.copytree(default_project, checkout)
-    run("git", "init", "--quiet", cwd=checkout)
-    run("git", "add", "--all", cwd=checkout)
-    staged = run("git", "diff", "--cached", "--name-only", cwd=checkout).stdout.splitlines()
-    assert "pyproject.toml" in staged
-    assert ".env" not in staged
-    run("git", "check-ignore", "--quiet", ".env", cwd=checkout)
-
-
-# --- Other ways to generate: from git, --replay, cruft ------------------------------
-
-
-@pytest.fixture(scope="session")
-def template_repo(tmp_path_factory) -> Path:
-    """A git repository of the template as it is in the working tree, committed."""
-    repo = tmp_path_factory.mktemp("template-repo") / "poetry-docker"
-    listed = run(
-        "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=TEMPLATE_DIR
-    ).stdout
-    for name in filter(None, listed.split("\0")):
-        source = TEMPLATE_DIR / name
-        if source.is_file():  # a file deleted but not yet committed is still listed
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, repo / name)
-    identity = ["-c", "user.name=Template Tests", "-c", "user.email=tests@example.com"]
-    run("git", "init", "--quiet", repo)
-    run("git", "add", "--all", cwd=repo)
-    run("git", *identity, "commit", "--quiet", "--message", "template", cwd=repo)
-    return repo
-
-
-def assert_same_tree(first: Path, second: Path) -> None:
-    """The same files, contents and executable bits; .env holds a fresh secret each time."""
-    first_tree, second_tree = tree(first), tree(second)
-    assert sorted(first_tree) == sorted(second_tree)
-    first_tree.pop(".env")
-    second_tree.pop(".env")
-    for name, (content, executable) in first_tree.items():
-        assert second_tree[name][0] == content, f"{name} differs"
-        assert second_tree[name][1] == executable, f"{name}: executable bit differs"
-
-
-ANSWERS = ["project_name=Billing API", "license=Apache-2.0", "github_actions=no"]
-
-
-def test_a_git_clone_of_the_template_bakes_the_same_project(
-    template_repo, cookiecutter_config, tmp_path
-):
-    clone = tmp_path / "clone"
-    run("git", "clone", "--quiet", template_repo, clone)
-    cookiecutter_cli(cookiecutter_config, clone, tmp_path / "clone-bake", *ANSWERS)
-    cookiecutter_cli(cookiecutter_config, TEMPLATE_DIR, tmp_path / "bake", *ANSWERS)
-    from_clone, from_path = project_in(tmp_path / "clone-bake"), project_in(tmp_path / "bake")
-    assert from_clone.name == from_path.name == "billing_api"
-    assert_same_tree(from_clone, from_path)
-    assert os.access(from_clone / "docker" / "entrypoint.sh", os.X_OK)
-
-
-def test_replay_reproduces_the_first_answers(cookiecutter_config, tmp_path):
-    cookiecutter_cli(cookiecutter_config, TEMPLATE_DIR, tmp_path / "first", *ANSWERS)
-    cookiecutter_cli(cookiecutter_config, TEMPLATE_DIR, tmp_path / "again", replay=True)
-    first, replayed = project_in(tmp_path / "first"), project_in(tmp_path / "again")
-    assert replayed.name == "billing_api"
-    assert_same_tree(first, replayed)
-    pyproject = tomllib.loads((replayed / "pyproject.toml").read_text(encoding="utf-8"))
-    assert pyproject["project"]["license"] == "Apache-2.0"
-    assert not (replayed / ".github").exists()
-
-
-def test_cruft_create_gives_a_project_that_cruft_check_accepts(
-    template_repo, cookiecutter_config, tmp_path
-):
-    output = tmp_path / "out"
-    output.mkdir()
-    run(
-        tool("cruft"),
-        "create",
-        "--no-input",
-        "--config-file",
-        cookiecutter_config,
-        "--output-dir",
-        output,
-        "--extra-context",
-        json.dumps({"project_name": "Billing API", "python_version": "3.12"}),
-        template_repo,
-    )
-    project = output / "billing_api"
-    cruft_state = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))
-    assert cruft_state["context"]["cookiecutter"]["python_version"] == "3.12"
-    result = run(tool("cruft"), "check", cwd=project)
-    assert "up to date" in result.stdout
-    # The baked project is complete, as from cookiecutter itself.
-    assert (project / ".env").is_file()
-    assert "ARG PYTHON_VERSION=3.12" in (project / "Dockerfile").read_text(encoding="utf-8")
-
-
-def test_a_second_bake_into_the_same_folder_is_refused_and_changes_nothing(
-    cookiecutter_config, tmp_path
-):
-    output = tmp_path / "out"
-    cookiecutter_cli(cookiecutter_config, TEMPLATE_DIR, output)
-    project = project_in(output)
-    before = tree(project)
-    again = cookiecutter_cli(cookiecutter_config, TEMPLATE_DIR, output, check=False)
-    assert again.returncode != 0
-    assert "already exists" in again.stdout + again.stderr
-    assert tree(project) == before

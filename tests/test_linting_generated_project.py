@@ -1,7 +1,8 @@
-"""The generated project is clean under its own linters, and so is the template's code.
+"""The generated project is clean under its own linters and pre-commit hooks.
 
 Each linter runs as a user or the project's CI would run it, on the default
-project and on combinations that change what the linted files contain.
+project and on combinations that change what the linted files contain. The
+template's own code is linted in test_linting_template.py.
 """
 
 import shutil
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import DEFAULT_ANSWERS, TEMPLATE_DIR, bake_ok, run, tool
+from tests.helpers import DEFAULT_ANSWERS, bake_ok, run, tool
 
 COMBINATIONS = [
     pytest.param({}, id="defaults"),
@@ -114,28 +115,3 @@ def test_pre_commit_hooks_all_pass_on_a_fresh_repository(
     # No fixer hook changed a file: everything is still exactly as staged.
     status = run("git", "status", "--porcelain", cwd=repository).stdout.splitlines()
     assert status and all(line.startswith("A  ") for line in status), status
-
-
-# --- The template's own code ------------------------------------------------------
-
-
-def test_template_python_passes_ruff():
-    python = [
-        *sorted((TEMPLATE_DIR / "hooks").glob("*.py")),
-        TEMPLATE_DIR / "local_extensions.py",
-    ]
-    run(tool("ruff"), "check", "--no-cache", *python, cwd=TEMPLATE_DIR)
-    run(tool("ruff"), "format", "--no-cache", "--check", *python, cwd=TEMPLATE_DIR)
-
-
-def test_template_shell_scripts_pass_shellcheck():
-    scripts = [*sorted((TEMPLATE_DIR / "test-machine").glob("*.sh")), TEMPLATE_DIR / ".ci" / "run"]
-    assert len(scripts) >= 2
-    run(tool("shellcheck"), *scripts, cwd=TEMPLATE_DIR)
-
-
-def test_template_workflow_passes_actionlint_and_the_workflow_schema():
-    workflow = ".github/workflows/test.yml"
-    assert run(tool("actionlint"), workflow, cwd=TEMPLATE_DIR).stdout == ""
-    run(tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", workflow,
-        cwd=TEMPLATE_DIR)  # fmt: skip
