@@ -8,6 +8,7 @@ The Docker tests' own helpers are in tests/docker/helpers.py.
 import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,8 @@ from dockerfile_parse import DockerfileParser
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_ANSWERS = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8"))
 DEFAULT_APP_NAME = "my_flask_service"
+# Colour codes, as the generated Makefile's help and Compose print them.
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 # --- The environment every test runs in (applied on import; conftest.py imports this) ---
 

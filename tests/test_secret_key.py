@@ -1,11 +1,14 @@
-"""The secret key: every bake writes its own, and git never sees it.
+"""The secret key: every bake writes its own, git never sees it, and `make .env`
+writes a private one only when there is none (no Docker needed).
 
 Its form and mode (FLASK_SECRET_KEY, 64 hex digits, 0600) and its exclusion from
 the image's build context are checked for every option combination in
 test_generation_matrix.py.
 """
 
+import re
 import shutil
+import stat
 
 from tests.helpers import bake_ok, run
 
@@ -25,3 +28,15 @@ def test_git_ignores_the_env_file(default_project, tmp_path):
     assert "pyproject.toml" in staged
     assert ".env" not in staged
     run("git", "check-ignore", "--quiet", ".env", cwd=checkout)
+
+
+def test_make_env_writes_a_private_secret_key_once(project_copy):
+    env_file = project_copy / ".env"
+    env_file.unlink()
+    run("make", ".env", cwd=project_copy, timeout=60)
+    written = env_file.read_text(encoding="utf-8")
+    assert re.fullmatch(r"FLASK_SECRET_KEY=[0-9a-f]{64}\n", written)
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    again = run("make", ".env", cwd=project_copy, timeout=60)
+    assert env_file.read_text(encoding="utf-8") == written
+    assert "up to date" in again.stdout

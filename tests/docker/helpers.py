@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import DEFAULT_APP_NAME, run
+from tests.helpers import ANSI, DEFAULT_APP_NAME, run
 
 RUN_PREFIX = f"pdtest-{uuid.uuid4().hex[:8]}"
 # The Python versions whose base images the CI machines can build (no Debian suite has 3.12).
@@ -345,7 +345,6 @@ def started_requests(stderr: str) -> set[str]:
 #   none        no plugin, no docker-compose
 
 PLUGINS = Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker")) / "cli-plugins"
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def executable(path: Path, text: str) -> Path:

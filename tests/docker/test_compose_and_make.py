@@ -16,8 +16,6 @@ The flavours and the Project harness are in tests/docker/helpers.py.
 import json
 import os
 import re
-import stat
-import subprocess
 import tomllib
 
 import pytest
@@ -36,14 +34,6 @@ from tests.docker.helpers import (
 from tests.helpers import run, tool
 
 pytestmark = pytest.mark.docker
-
-# Rules of the generated Makefile that `make help` must not list: internal helpers.
-INTERNAL_TARGETS = {"compose-check"}
-PUBLIC_TARGETS = {
-    "help", ".env", "dev", "watch", "run", "test", "lint", "shell", "add", "logs", "ps", "down",
-    "clean",
-}  # fmt: skip
-
 
 # --- compose.yaml ----------------------------------------------------------------
 
@@ -89,34 +79,6 @@ def test_compose_up_wait_brings_the_service_up_healthy(new_project, profile, ser
 
 
 # --- The Makefile: which Compose it uses ------------------------------------------
-
-
-def test_make_help_lists_every_target_with_its_description(default_project):
-    makefile = (default_project / "Makefile").read_text(encoding="utf-8")
-    rules = {
-        match[1]
-        for match in re.finditer(r"^([A-Za-z0-9_.-]+):", makefile, re.MULTILINE)
-        if not re.fullmatch(r"\.[A-Z_]+", match[1])  # .PHONY and other special targets
-    }
-    described = dict(re.findall(r"^([A-Za-z0-9_.-]+):.*?## (.+)$", makefile, re.MULTILINE))
-    assert rules - set(described) == INTERNAL_TARGETS
-    assert set(described) == PUBLIC_TARGETS
-
-    result = subprocess.run(
-        ["make", "help"],
-        cwd=default_project,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    listed = dict(
-        line.strip().split(maxsplit=1) for line in ANSI.sub("", result.stdout).splitlines()
-    )
-    assert listed == {target: text.strip() for target, text in described.items()}
-    # `make` alone prints the same list.
-    bare = subprocess.run(["make"], cwd=default_project, capture_output=True, text=True, timeout=60)
-    assert bare.stdout == result.stdout
 
 
 @pytest.mark.parametrize(
@@ -264,18 +226,6 @@ def test_make_shell_runs_bash_in_the_development_image(new_project):
     line = f"shell=bash python=/opt/venv/bin/python uid={os.getuid()}"
     assert line in result.stdout.splitlines()
     assert project.containers() == []
-
-
-def test_make_env_writes_a_private_secret_key_once(project_copy):
-    env_file = project_copy / ".env"
-    env_file.unlink()
-    run("make", ".env", cwd=project_copy, timeout=60)
-    written = env_file.read_text(encoding="utf-8")
-    assert re.fullmatch(r"FLASK_SECRET_KEY=[0-9a-f]{64}\n", written)
-    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
-    again = run("make", ".env", cwd=project_copy, timeout=60)
-    assert env_file.read_text(encoding="utf-8") == written
-    assert "up to date" in again.stdout
 
 
 # --- docker compose watch ----------------------------------------------------------

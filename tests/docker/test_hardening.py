@@ -2,13 +2,13 @@
 
 Every claim is checked on real containers: what `docker inspect` says is in
 force, and what the running service actually does. The linters' gate (hadolint at
-warning level with DL3057, shellcheck) is tested in tests/test_linting.py.
+warning level with DL3057, shellcheck) is tested in
+tests/test_linting_generated_project.py.
 """
 
 import hashlib
 import json
 import re
-import shlex
 import shutil
 import urllib.request
 import uuid
@@ -425,23 +425,3 @@ def test_forwarded_headers_are_believed_only_when_proxies_are_configured(
         assert seen == {"scheme": "https", "remote_addr": "203.0.113.9"}
     else:
         assert seen == {"scheme": "http", "remote_addr": gateway}
-
-
-def test_readme_documents_a_private_index_through_a_buildkit_secret(default_project):
-    readme = (default_project / "README.md").read_text(encoding="utf-8")
-    dockerfile = (default_project / "Dockerfile").read_text(encoding="utf-8")
-    commands = [
-        shlex.split(block.replace("\\\n", " "))
-        for block in re.findall(r"^docker build .*?(?<!\\)$", readme, re.MULTILINE | re.DOTALL)
-        if "--secret" in block
-    ]
-    assert commands, "the README shows no docker build with --secret"
-    command = commands[0]
-    secret = command[command.index("--secret") + 1]
-    assert secret.startswith("id=netrc,src=")
-    # The id is the one the Dockerfile mounts, at the path pip, uv and Poetry read.
-    assert "--mount=type=secret,id=netrc,target=/root/.netrc" in dockerfile
-    assert any(arg.startswith("PYPI_INDEX_URL=") for arg in command)
-    assert re.search(r"printf 'machine \S+ login \S+ password \S+\\n'", readme)
-    assert "recorded in the image history" in readme
-    assert "never" in readme[readme.index("recorded in the image history") :][:200]
