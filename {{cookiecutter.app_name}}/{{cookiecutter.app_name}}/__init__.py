@@ -1,5 +1,6 @@
 """The application factory, called by `flask run` and by gunicorn."""
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -12,7 +13,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the app.
 
     Settings come from FLASK_* environment variables (FLASK_SECRET_KEY sets
-    SECRET_KEY), or from `test_config` in the tests.
+    SECRET_KEY), or from `test_config` in the tests. FLASK_SECRET_KEY_FILE names
+    a file holding the key (a compose or Kubernetes secret), and wins.
     """
     app = Flask(__name__)
     app.config.from_mapping(TRUSTED_PROXIES=0)
@@ -21,12 +23,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
 
+    if key_file := app.config.get("SECRET_KEY_FILE"):
+        # A file keeps the key out of the environment, where `docker inspect`,
+        # crash reports and child processes would see it.
+        try:
+            secret_key = Path(key_file).read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise RuntimeError(
+                f"FLASK_SECRET_KEY_FILE={key_file} cannot be read: {error.strerror}"
+            ) from error
+        app.config["SECRET_KEY"] = secret_key
     if not app.config.get("SECRET_KEY"):
         # Fail at start-up, loudly, rather than sign sessions with a guessable key.
         raise RuntimeError(
-            "FLASK_SECRET_KEY is not set: refusing to start. Generate one with "
-            "`python -c 'import secrets; print(secrets.token_hex(32))'` and pass it "
-            "as an environment variable (make run writes one to .env)."
+            "No secret key: neither FLASK_SECRET_KEY_FILE nor FLASK_SECRET_KEY is set "
+            "(or the file is empty). Refusing to start. Generate one with "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'` (make run "
+            "keeps one in secrets/flask_secret_key)."
         )
 
     trusted_proxies = int(app.config["TRUSTED_PROXIES"])
