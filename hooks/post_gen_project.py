@@ -20,16 +20,23 @@ ANSWERS = json.loads(
 if not ANSWERS["github_actions"]:
     shutil.rmtree(".github")
 
-# The compose file reads the secret key from .env, so `make run` works untouched.
-# .gitignore keeps it out of git; only the owner may read it.
+# A fresh secret key in a file of its own, which compose mounts as a secret, so
+# `make run` works untouched. .gitignore keeps it out of git. Mode 0640: you and
+# your own group, which the app's container joins (compose.yaml says why).
+secrets_dir = Path("secrets")
+secrets_dir.mkdir(mode=0o750)
+key_file = secrets_dir / "flask_secret_key"
+key_file.write_text(f"{secrets.token_hex(32)}\n", encoding="utf-8")
+os.chmod(key_file, 0o640)
+
+# Settings that compose reads (and Flask, outside Docker); never the key itself.
 env_file = Path(".env")
 env_file.write_text(
-    f"FLASK_SECRET_KEY={secrets.token_hex(32)}\n"
+    "FLASK_SECRET_KEY_FILE=secrets/flask_secret_key\n"
     "# A name pointing at this host, for HTTPS on 80/443 with automatic certificates (make run)\n"
     "DOMAIN=\n",
     encoding="utf-8",
 )
-os.chmod(env_file, 0o600)
 
 print(
     f"""
