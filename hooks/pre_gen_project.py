@@ -20,7 +20,8 @@ ANSWERS = {
     "author_email": {{ cookiecutter.author_email | tojson }},
     "version": {{ cookiecutter.version | tojson }},
     "port": {{ cookiecutter.port | tojson }},
-    "poetry_version": {{ cookiecutter.poetry_version | tojson }}
+    "poetry_version": {{ cookiecutter.poetry_version | tojson }},
+    "github_owner": {{ cookiecutter.github_owner | tojson }}
 }"""
     ).items()
 }
@@ -49,6 +50,8 @@ PEP440_VERSION = re.compile(
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 PACKAGE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# A GitHub login as ghcr.io takes it: lowercase letters, digits, single hyphens inside.
+GITHUB_OWNER = re.compile(r"[a-z0-9](?:-?[a-z0-9])*")
 
 
 def problems():
@@ -81,6 +84,14 @@ def problems():
             yield field, ANSWERS[field], "must be a PEP 440 version such as 0.1.0"
     if not ANSWERS["poetry_version"].startswith("2."):
         yield "poetry_version", ANSWERS["poetry_version"], "must be a Poetry 2.x version"
+
+    owner = ANSWERS["github_owner"]
+    if len(owner) > 39 or not GITHUB_OWNER.fullmatch(owner):
+        rule = (
+            "must be a GitHub user or organisation in lowercase: letters, digits and "
+            "single hyphens, not at either end, 39 characters at most"
+        )
+        yield "github_owner", owner, rule
 
     port = ANSWERS["port"]
     if not (port.isascii() and port.isdigit() and 1024 <= int(port) <= 65535):
