@@ -2,7 +2,8 @@
 # The test machine: set up what the template's Docker tests need, on a bare Debian 12 machine
 # with no image registry (CI's) as on a laptop that already has Docker: a Docker engine, the
 # Compose v2 and buildx CLI plugins, and the official base images, pulled when a registry
-# answers, otherwise built locally as stand-ins from Debian packages.
+# answers, otherwise built locally as stand-ins from Debian packages; and Podman, which
+# runs the generated Kubernetes manifests' pod.
 #
 #   test-machine/setup.sh up       idempotent; every step is skipped when already satisfied
 #   test-machine/setup.sh down     stop only the dockerd that "up" started
@@ -205,6 +206,17 @@ ensure_plugins() {
   check_buildkit
 }
 
+# ---------------------------------------------------------------- Podman
+
+# No Kubernetes cluster can run here; Podman runs a Deployment's pod from its YAML
+# (`podman kube play`) with the securityContext enforced. The tests give it a
+# containers.conf of their own (CONTAINERS_CONF), since its default rlimits exceed
+# this sandbox's.
+ensure_podman() {
+  command -v podman >/dev/null || apt_install podman catatonit
+  podman --version >/dev/null || die "podman does not work"
+}
+
 # ---------------------------------------------------------------- images
 
 # The official images the tests use, as the generated project names them.
@@ -375,6 +387,7 @@ cmd_up() {
   local image
   timed "engine" ensure_engine
   timed "compose+buildx plugins" ensure_plugins
+  timed "podman" ensure_podman
   for image in $(official_images); do timed "image $image" ensure_image "$image"; done
   echo "ready: engine $(engine_version), compose $(compose_version), buildx $(buildx_version); images: $(images_desc)"
 }
@@ -409,6 +422,7 @@ cmd_status() {
   fi
   echo "compose: $(compose_version || echo missing)"
   echo "buildx:  $(buildx_version | grep . || echo missing)"
+  echo "podman:  $(podman --version 2>/dev/null || echo missing)"
   if engine_answers; then echo "images:  $(images_desc)"; else echo "images:  unknown (no engine)"; fi
 }
 
