@@ -4,7 +4,7 @@ A private package index is reached through a BuildKit secret, never a build argu
 the README's `docker build --secret` command uses the id the Dockerfile mounts, at the
 path pip, uv and Poetry read, and says why credentials never go into the image history.
 That the secret really reaches the build and leaves no trace is proven by building,
-in tests/docker/test_hardening.py.
+in tests/docker/test_build_supply_chain.py.
 """
 
 import re

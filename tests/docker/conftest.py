@@ -46,6 +46,12 @@ def image(docker_session: DockerSession, default_project: Path):
     return build
 
 
+@pytest.fixture(scope="session")
+def production(image) -> str:
+    """The production image on the default Python (image("production"))."""
+    return image("production")
+
+
 @pytest.fixture(scope="module")
 def flavours(tmp_path_factory) -> dict[str, Flavour]:
     """Every flavour of Compose (see tests/docker/helpers.py), set up once per module."""

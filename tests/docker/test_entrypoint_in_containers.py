@@ -4,8 +4,9 @@ docker/entrypoint.sh expands $NAME and ${NAME} in the command, turns $$ into $,
 and passes everything else through untouched and unexecuted. Each case runs
 `printf '[%s]\\n' ARGS...` through it, so every argument comes back framed and
 any splitting, joining or mangling shows. The default CMD's `0.0.0.0:$PORT`
-following `-e PORT=...` is tested in test_images.py
-(test_port_variable_moves_the_listening_port).
+following `-e PORT=...` is tested in test_production_runtime_contract.py
+(test_port_variable_moves_the_listening_port); the same rule under the host's own
+dash and bash, without Docker, in tests/test_entrypoint_quoting_rule.py.
 """
 
 import pytest
@@ -15,11 +16,6 @@ from tests.docker.helpers import APP_PORT, docker
 pytestmark = pytest.mark.docker
 
 CANARY = "/tmp/pwned"  # inside the throwaway container
-
-
-@pytest.fixture(scope="module")
-def production(image) -> str:
-    return image("production")
 
 
 def run_printf(tag: str, *args: str, env: dict[str, str] | None = None, check: bool = True):
