@@ -36,6 +36,7 @@ lock: $(VENV)/.installed ## Refresh the generated project's poetry.lock (after e
 	$(VENV)/bin/python scripts/refresh_lock.py
 
 benchmark: $(VENV)/.installed docker-up ## Measure build speed and image size against the seed and uv recipes
+	test-machine/setup.sh tools
 	$(VENV)/bin/python benchmark/run.py $(BENCHMARK_ARGS)
 
 docker-up: ## Set up the test machine: Docker engine, Compose, buildx and base images where missing

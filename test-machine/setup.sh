@@ -6,6 +6,7 @@
 # runs the generated Kubernetes manifests' pod.
 #
 #   test-machine/setup.sh up       idempotent; every step is skipped when already satisfied
+#   test-machine/setup.sh tools    idempotent; the benchmark's load generator, wrk
 #   test-machine/setup.sh down     stop only the dockerd that "up" started
 #   test-machine/setup.sh status   show what is there
 #
@@ -217,6 +218,15 @@ ensure_podman() {
   podman --version >/dev/null || die "podman does not work"
 }
 
+# ---------------------------------------------------------------- benchmark tools
+
+# benchmark/edge.py loads the app with wrk (Debian's package), bare and behind the edge.
+# Only `make benchmark` needs it, so `up` (which the tests run) leaves it out.
+ensure_wrk() {
+  command -v wrk >/dev/null || apt_install wrk
+  command -v wrk >/dev/null || die "wrk is not on PATH after installing it"
+}
+
 # ---------------------------------------------------------------- images
 
 # The official images the tests use, as the generated project names them.
@@ -366,6 +376,8 @@ image_desc() { # IMAGE -> "python:3.11-slim (stand-in, 123MB)" or nothing if abs
 compose_version() { docker compose version --short 2>/dev/null; }
 buildx_version() { docker buildx version 2>/dev/null | awk '{print $2}'; }
 engine_version() { docker info --format '{{.ServerVersion}}' 2>/dev/null; }
+# `wrk -v` prints its version and exits 1.
+wrk_version() { { wrk -v 2>&1 || true; } | awk 'NR == 1 {print $1, $2}'; }
 
 images_desc() {
   local image descs=()
@@ -390,6 +402,14 @@ cmd_up() {
   timed "podman" ensure_podman
   for image in $(official_images); do timed "image $image" ensure_image "$image"; done
   echo "ready: engine $(engine_version), compose $(compose_version), buildx $(buildx_version); images: $(images_desc)"
+}
+
+cmd_tools() {
+  lock_state
+  WORK=$(mktemp -d)
+  trap cleanup EXIT
+  timed "wrk" ensure_wrk
+  echo "ready: $(wrk_version)"
 }
 
 cmd_down() {
@@ -423,15 +443,17 @@ cmd_status() {
   echo "compose: $(compose_version || echo missing)"
   echo "buildx:  $(buildx_version | grep . || echo missing)"
   echo "podman:  $(podman --version 2>/dev/null || echo missing)"
+  echo "wrk:     $(command -v wrk >/dev/null && wrk_version || echo missing)"
   if engine_answers; then echo "images:  $(images_desc)"; else echo "images:  unknown (no engine)"; fi
 }
 
 case ${1:-} in
 up) cmd_up ;;
+tools) cmd_tools ;;
 down) cmd_down ;;
 status) cmd_status ;;
 *)
-  echo "usage: $0 up|down|status" >&2
+  echo "usage: $0 up|tools|down|status" >&2
   exit 2
   ;;
 esac
