@@ -32,39 +32,42 @@ creates carry unique names and are removed when it ends.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
-import os
-import platform
 import re
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import tomllib
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from common import (
+    APP_NAME,
+    BENCHMARK_DIR,
+    DOCKER_TIMEOUT,
+    LABEL,
+    SECRET_KEY,
+    bake,
+    docker,
+    free_port,
+    host_facts,
+    remove_leftovers,
+    run,
+    template_commit,
+    timed,
+    wait_for_200,
+)
 from packaging.markers import Marker
 
-BENCHMARK_DIR = Path(__file__).resolve().parent
-REPO = BENCHMARK_DIR.parent
 RECIPE_DIR = BENCHMARK_DIR / "recipes"
 RECIPES = ("template", "seed-000", "seed-002", "uv")
 VARIANTS = ("light", "heavy")
-# The reference Dockerfiles name the app package: the template's default answers bake it.
-APP_NAME = "my_flask_service"
 CONTAINER_PORT = 8888
-# On everything the benchmark creates, so that a run can remove what an interrupted one left.
-LABEL = "org.poetry-docker.benchmark=1"
 HEAVY_DEPENDENCIES = [
     "requests",
     "sqlalchemy",
@@ -80,23 +83,13 @@ HEAVY_DEPENDENCIES = [
 # The dependency change: the first of these that the lock does not hold yet is added.
 DEPENDENCY_CHANGE_CANDIDATES = ("six", "tomli-w", "toolz")
 UV_BLOCK_MARKER = "# --- benchmark/run.py: uv.lock pinned to poetry.lock's versions ---"
-SECRET_KEY = "benchmark-only-not-a-secret"  # a throw-away container's key
 
 BUILD_TIMEOUT = 1200
-DOCKER_TIMEOUT = 120
 TOOL_TIMEOUT = 600
 FIRST_RESPONSE_TIMEOUT = 60
 STOP_TIMEOUT = 10  # docker stop's grace period; the wait for it is bounded separately
 
 BIN = Path(sys.executable).parent
-TOOL_ENV = {
-    **os.environ,
-    "DOCKER_BUILDKIT": "1",
-    "POETRY_NO_INTERACTION": "1",
-    "UV_PYTHON_DOWNLOADS": "never",
-    # Poetry's own client cannot read this network's index; the mirror plugin can.
-    "POETRY_PYPI_MIRROR_URL": os.environ.get("POETRY_PYPI_MIRROR_URL", "https://pypi.org/simple/"),
-}
 # The environment the images run in, for evaluating poetry.lock's markers.
 LINUX_ENV = {
     "os_name": "posix",
@@ -143,39 +136,6 @@ class Session:
     containers: set[str] = field(default_factory=set)
 
 
-# --- running commands -----------------------------------------------------------------
-
-
-def run(cmd, *, timeout, cwd=None, log=None, check=True):
-    """Run `cmd`, output captured (or written to `log`); fail loudly with its tail."""
-    with open(log, "w") if log else contextlib.nullcontext() as out:
-        result = subprocess.run(
-            [str(part) for part in cmd],
-            cwd=cwd,
-            env=TOOL_ENV,
-            timeout=timeout,
-            text=True,
-            stdout=out if out else subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
-    if check and result.returncode != 0:
-        output = Path(log).read_text() if log else result.stdout
-        tail = "\n".join(output.splitlines()[-40:])
-        sys.exit(f"benchmark: command failed ({result.returncode}): {cmd}\n{tail}")
-    return result
-
-
-def timed(cmd, **kwargs) -> float:
-    start = time.perf_counter()
-    run(cmd, **kwargs)
-    return time.perf_counter() - start
-
-
-def docker(*args, timeout=DOCKER_TIMEOUT, check=True) -> str:
-    return run(["docker", *args], timeout=timeout, check=check).stdout.strip()
-
-
 # --- the projects -----------------------------------------------------------------------
 
 
@@ -206,21 +166,6 @@ def runtime_versions(poetry_lock: Path, python: str) -> dict[str, str]:
             continue
         wanted[canonical(package["name"])] = package["version"]
     return wanted
-
-
-def bake(workdir: Path, python: str) -> Path:
-    from cookiecutter.main import cookiecutter  # the tooling venv's
-
-    baked = cookiecutter(
-        str(REPO),
-        no_input=True,
-        output_dir=str(workdir / "baked"),
-        extra_context={"python_version": python},
-    )
-    project = Path(baked)
-    if project.name != APP_NAME:
-        sys.exit(f"benchmark: expected the default app name {APP_NAME}, got {project.name}")
-    return project
 
 
 def poetry_add(project: Path, *requirements: str) -> None:
@@ -325,25 +270,6 @@ def build(session: Session, context: Path, dockerfile: Path | None, tag: str, lo
 
 def image_size(ref: str) -> int:
     return int(docker("image", "inspect", "--format", "{{.Size}}", ref))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_200(url: str, deadline: float) -> None:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    while time.perf_counter() < deadline:
-        try:
-            with opener.open(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except (OSError, urllib.error.HTTPError):
-            pass
-        time.sleep(0.01)
-    raise TimeoutError(url)
 
 
 def start_and_stop(session: Session, image: str) -> tuple[float, float, int]:
@@ -514,27 +440,9 @@ def slowest_steps(log: Path, count: int = 4) -> str:
     return "; ".join(f"`{name}` {s:.1f}s" for s, name in steps)
 
 
-def template_commit() -> str:
-    git = ["git", "-C", REPO]
-    commit = run([*git, "rev-parse", "--short", "HEAD"], timeout=30, check=False).stdout.strip()
-    dirty = run([*git, "status", "--porcelain", "--", "{{cookiecutter.app_name}}"],
-                timeout=30, check=False).stdout.strip()  # fmt: skip
-    return f"{commit or 'unknown'}{' with uncommitted changes to the template' if dirty else ''}"
-
-
 def machine_facts(python: str) -> list[str]:
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
-        platform.processor() or "unknown",
-    )  # fmt: skip
-    memory_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())[1])
-    client = docker("version", "--format", "{{.Client.Version}}")
     return [
-        f"CPU: {cpu}, {os.cpu_count()} cores (nproc); memory {memory_kb / 2**20:.1f} GiB",
-        f"kernel {platform.release()}; Docker engine "
-        f"{docker('version', '--format', '{{.Server.Version}}')}, builder: BuildKit "
-        f"(DOCKER_BUILDKIT=1 docker build, client {client})",
+        *host_facts(),
         f"base image python:{python}-slim, {image_size(f'python:{python}-slim') / 1e6:.1f} MB, "
         f"id {docker('image', 'inspect', '--format', '{{.Id}}', f'python:{python}-slim')[7:19]}",
     ]
@@ -607,17 +515,6 @@ def preflight(python: str) -> None:
     base = f"python:{python}-slim"
     if run(["docker", "image", "inspect", base], timeout=DOCKER_TIMEOUT, check=False).returncode:
         sys.exit(f"benchmark: base image {base} is missing (make docker-up builds it)")
-
-
-def remove_leftovers() -> None:
-    """Every container and image with the benchmark's label: this run's, or what an
-    interrupted earlier run left behind."""
-    for kind, remove in (("ps", "rm"), ("images", "rmi")):
-        listing = run(["docker", kind, "-aq", "--filter", f"label={LABEL}"],
-                      timeout=DOCKER_TIMEOUT, check=False)  # fmt: skip
-        ids = sorted(set(listing.stdout.split()))
-        if listing.returncode == 0 and ids:
-            run(["docker", remove, "-f", *ids], timeout=DOCKER_TIMEOUT, check=False)
 
 
 def remove_images(session: Session) -> None:

@@ -1,0 +1,146 @@
+"""What both sections of the benchmark use: running commands, the baked project, the
+label on everything they create, and the machine's facts.
+
+run.py measures builds, edge.py the production edge; run.py's main runs either or both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+BENCHMARK_DIR = Path(__file__).resolve().parent
+REPO = BENCHMARK_DIR.parent
+# The reference Dockerfiles name the app package: the template's default answers bake it.
+APP_NAME = "my_flask_service"
+# On everything the benchmark creates, so that a run can remove what an interrupted one left.
+LABEL = "org.poetry-docker.benchmark=1"
+SECRET_KEY = "benchmark-only-not-a-secret"  # a throw-away container's key
+
+DOCKER_TIMEOUT = 120
+
+TOOL_ENV = {
+    **os.environ,
+    "DOCKER_BUILDKIT": "1",
+    "POETRY_NO_INTERACTION": "1",
+    "UV_PYTHON_DOWNLOADS": "never",
+    # Poetry's own client cannot read this network's index; the mirror plugin can.
+    "POETRY_PYPI_MIRROR_URL": os.environ.get("POETRY_PYPI_MIRROR_URL", "https://pypi.org/simple/"),
+}
+
+
+# --- running commands -----------------------------------------------------------------
+
+
+def run(cmd, *, timeout, cwd=None, log=None, check=True, env=None):
+    """Run `cmd`, output captured (or written to `log`); fail loudly with its tail.
+
+    `env` adds to TOOL_ENV (Compose takes its project name and port from there)."""
+    with open(log, "w") if log else contextlib.nullcontext() as out:
+        result = subprocess.run(
+            [str(part) for part in cmd],
+            cwd=cwd,
+            env={**TOOL_ENV, **(env or {})},
+            timeout=timeout,
+            text=True,
+            stdout=out if out else subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    if check and result.returncode != 0:
+        output = Path(log).read_text() if log else result.stdout
+        tail = "\n".join(output.splitlines()[-40:])
+        sys.exit(f"benchmark: command failed ({result.returncode}): {cmd}\n{tail}")
+    return result
+
+
+def timed(cmd, **kwargs) -> float:
+    start = time.perf_counter()
+    run(cmd, **kwargs)
+    return time.perf_counter() - start
+
+
+def docker(*args, timeout=DOCKER_TIMEOUT, check=True) -> str:
+    return run(["docker", *args], timeout=timeout, check=check).stdout.strip()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_200(url: str, deadline: float) -> None:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    while time.perf_counter() < deadline:
+        try:
+            with opener.open(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except (OSError, urllib.error.HTTPError):
+            pass
+        time.sleep(0.01)
+    raise TimeoutError(url)
+
+
+def remove_leftovers() -> None:
+    """Every container and image with the benchmark's label: this run's, or what an
+    interrupted earlier run left behind."""
+    for kind, remove in (("ps", "rm"), ("images", "rmi")):
+        listing = run(["docker", kind, "-aq", "--filter", f"label={LABEL}"],
+                      timeout=DOCKER_TIMEOUT, check=False)  # fmt: skip
+        ids = sorted(set(listing.stdout.split()))
+        if listing.returncode == 0 and ids:
+            run(["docker", remove, "-f", *ids], timeout=DOCKER_TIMEOUT, check=False)
+
+
+# --- the project and the machine ----------------------------------------------------------
+
+
+def bake(workdir: Path, python: str) -> Path:
+    from cookiecutter.main import cookiecutter  # the tooling venv's
+
+    baked = cookiecutter(
+        str(REPO),
+        no_input=True,
+        output_dir=str(workdir / "baked"),
+        extra_context={"python_version": python},
+    )
+    project = Path(baked)
+    if project.name != APP_NAME:
+        sys.exit(f"benchmark: expected the default app name {APP_NAME}, got {project.name}")
+    return project
+
+
+def template_commit() -> str:
+    git = ["git", "-C", REPO]
+    commit = run([*git, "rev-parse", "--short", "HEAD"], timeout=30, check=False).stdout.strip()
+    dirty = run([*git, "status", "--porcelain", "--", "{{cookiecutter.app_name}}"],
+                timeout=30, check=False).stdout.strip()  # fmt: skip
+    return f"{commit or 'unknown'}{' with uncommitted changes to the template' if dirty else ''}"
+
+
+def host_facts() -> list[str]:
+    """CPU, memory, kernel and Docker: what any figure here depends on."""
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")),
+        platform.processor() or "unknown",
+    )  # fmt: skip
+    memory_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())[1])
+    client = docker("version", "--format", "{{.Client.Version}}")
+    return [
+        f"CPU: {cpu}, {os.cpu_count()} cores (nproc); memory {memory_kb / 2**20:.1f} GiB",
+        f"kernel {platform.release()}; Docker engine "
+        f"{docker('version', '--format', '{{.Server.Version}}')}, builder: BuildKit "
+        f"(DOCKER_BUILDKIT=1 docker build, client {client})",
+    ]
