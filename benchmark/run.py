@@ -2,7 +2,11 @@
 """Build speed and image size: the template's Dockerfile beside three reference recipes.
 
 Run it with `make benchmark` (extra options through BENCHMARK_ARGS, for example
-BENCHMARK_ARGS="--runs 1 --variants light" for a quick look).
+BENCHMARK_ARGS="--runs 1 --variants light" for a quick look). It has two sections,
+chosen with --sections (default "build,edge"): "build", described here, and "edge", the
+production edge against the bare production image, described in edge.py, which writes
+its own report (results/edge.md and edge.json) so that running one section never
+overwrites the other's figures.
 
 For each dependency set it bakes the template, and builds four production images from
 the same sources on the same python:<v>-slim base image:
@@ -46,6 +50,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import edge
 from common import (
     APP_NAME,
     BENCHMARK_DIR,
@@ -485,13 +490,28 @@ def report(session: Session, args, variants, results, started: float) -> str:
 # --- main ----------------------------------------------------------------------------------
 
 
+SECTIONS = ("build", "edge")
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         epilog="WARNING: runs `docker builder prune -af` before every cold build, which "
         "empties this Docker engine's whole build cache (other projects' too).",
     )
-    parser.add_argument("--runs", type=int, default=3, help="runs per recipe (median; default 3)")
+    parser.add_argument(
+        "--sections",
+        default="build,edge",
+        type=lambda text: [s for s in text.split(",") if s],
+        help="comma-separated among build (the builds against the recipes, to latest.md) and edge "
+        "(edge.py: the production edge against the bare image, to edge.md); default both",
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=3,
+        help="runs per recipe, and wrk runs per edge setup (median; default 3)",
+    )
     parser.add_argument(
         "--variants",
         default="light,heavy",
@@ -503,11 +523,13 @@ def parse_args(argv=None):
         "--output",
         type=Path,
         default=BENCHMARK_DIR / "results",
-        help="folder for latest.md, latest.json and the build logs",
+        help="folder for latest.md, latest.json, edge.md, edge.json and the logs",
     )
     args = parser.parse_args(argv)
     if args.runs < 1 or not args.variants or set(args.variants) - set(VARIANTS):
         parser.error("--runs must be >= 1 and --variants a subset of light,heavy")
+    if not args.sections or set(args.sections) - set(SECTIONS):
+        parser.error("--sections must be a subset of build,edge")
     return args
 
 
@@ -533,8 +555,15 @@ def cleanup(session: Session) -> None:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    started = time.perf_counter()
     preflight(args.python)
+    if "build" in args.sections:
+        benchmark_builds(args)
+    if "edge" in args.sections:
+        edge.main(args)
+
+
+def benchmark_builds(args) -> None:
+    started = time.perf_counter()
     remove_leftovers()
     args.output.mkdir(parents=True, exist_ok=True)
     logs = args.output / "logs"
