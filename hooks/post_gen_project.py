@@ -46,7 +46,7 @@ Generated {ANSWERS["app_name"]}/. Next steps:
     git init && git add . && git commit -m "Initial commit"
     make help        # every target, with a one-line description
     make dev         # development server with live reload
-    make run         # production image, served by gunicorn
+    make run         # production: the edge proxy in front of gunicorn
     curl http://localhost:{ANSWERS["port"]}/health
 
 The README in the project explains each file and every command.
