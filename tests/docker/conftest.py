@@ -9,6 +9,7 @@ test that edits it). Only fixtures live here; the helpers they use are in
 tests/docker/helpers.py.
 """
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,12 +17,18 @@ import pytest
 
 from tests.docker.helpers import (
     DEFAULT_PYTHON,
+    TEST_DOMAIN,
     DockerSession,
     Flavour,
+    KubePod,
     Project,
     free_port,
     make_flavours,
+    start_with_make_run,
+    wait_for_http,
+    write_test_views_override,
 )
+from tests.helpers import DEFAULT_APP_NAME
 
 
 @pytest.fixture(scope="session")
@@ -77,3 +84,45 @@ def new_project(
     yield setup
     for project in started:
         project.down()
+
+
+@pytest.fixture(scope="module")
+def edge_stack(
+    docker_session: DockerSession, default_project: Path, tmp_path_factory
+) -> Iterator[Project]:
+    """`make run` in a copy of the project, whose compose.override.yaml (which Compose
+    reads by itself) mounts the test-only views into app: the edge and app as a user
+    runs them, plus /_test/slow and /_test/whoami behind the edge."""
+    project_dir = tmp_path_factory.mktemp("edge") / DEFAULT_APP_NAME
+    shutil.copytree(default_project, project_dir, symlinks=True)
+    write_test_views_override(project_dir, tmp_path_factory.mktemp("views"))
+    stack = start_with_make_run(docker_session, project_dir)
+    yield stack
+    stack.down()
+
+
+@pytest.fixture(scope="module")
+def https_stack(
+    docker_session: DockerSession, default_project: Path, tmp_path_factory
+) -> Iterator[Project]:
+    """`make run` with DOMAIN set in .env (and TLS_ISSUER=internal: no ACME server is
+    reachable here), which publishes the edge on ports 80 and 443."""
+    project_dir = tmp_path_factory.mktemp("https") / DEFAULT_APP_NAME
+    shutil.copytree(default_project, project_dir, symlinks=True)
+    env_file = project_dir / ".env"
+    settings = env_file.read_text(encoding="utf-8").replace("DOMAIN=\n", f"DOMAIN={TEST_DOMAIN}\n")
+    env_file.write_text(f"{settings}TLS_ISSUER=internal\n", encoding="utf-8")
+    stack = start_with_make_run(docker_session, project_dir)
+    yield stack
+    stack.down()
+
+
+@pytest.fixture(scope="module")
+def kube_pod(production: str, default_project: Path, tmp_path_factory) -> Iterator[KubePod]:
+    """The Deployment's pod, run by `podman kube play` from the rendered manifests."""
+    pod = KubePod.play(production, default_project, tmp_path_factory.mktemp("kube"))
+    try:
+        wait_for_http(pod.url("/health"), timeout=60)
+        yield pod
+    finally:
+        pod.down()

@@ -1,10 +1,12 @@
 """What the Docker tests use: docker(), HTTP probes, bounded waits, the session's
-resources, a test-only app for fault injection, and the harness for Compose and make.
+resources, a test-only app for fault injection, the harness for Compose and make,
+and a siege of slow clients (which the benchmark uses too).
 
 Fixtures are in tests/docker/conftest.py; the helpers every test may use (run, tool,
 the template's defaults) are in tests/helpers.py.
 """
 
+import asyncio
 import json
 import os
 import re
@@ -24,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.helpers import ANSI, DEFAULT_APP_NAME, run
 
@@ -32,6 +35,8 @@ RUN_PREFIX = f"pdtest-{uuid.uuid4().hex[:8]}"
 BUILDABLE_PYTHONS = ["3.11", "3.13", "3.14"]
 DEFAULT_PYTHON = "3.14"
 APP_PORT = 8888
+# The name the HTTPS tests set as DOMAIN; they reach it on 127.0.0.1.
+TEST_DOMAIN = "edge.test"
 # The production image's fixed, numeric user and group.
 APP_UID = "10001"
 UID_GID = f"{APP_UID}:{APP_UID}"
@@ -329,6 +334,26 @@ def run_test_app(session: DockerSession, image: str, app_dir: Path, *options: st
     )  # fmt: skip
 
 
+def write_test_views_override(project_dir: Path, views_dir: Path) -> Path:
+    """Write project_dir/compose.override.yaml, which Compose reads by itself: the
+    app service then serves faults_app (the shipped factory plus the test-only
+    views) from views_dir, mounted read-only, with its own gunicorn config."""
+    override = project_dir / "compose.override.yaml"
+    app = {
+        "volumes": [{
+            "type": "bind", "source": str(write_test_app(views_dir)),
+            "target": TEST_APP_MOUNT, "read_only": True,
+        }],
+        # Enough threads for every slow request at once: the edge reuses its idle
+        # connections to gunicorn, which may all belong to one worker.
+        "environment": {"PYTHONPATH": f"/opt/app:{TEST_APP_MOUNT}", "GUNICORN_THREADS": "8"},
+        # $$ is Compose's escape for $: the entrypoint expands $PORT.
+        "command": ["gunicorn", "--bind", "0.0.0.0:$$PORT", f"{TEST_APP_MODULE}:create_app()"],
+    }  # fmt: skip
+    override.write_text(json.dumps({"services": {"app": app}}), encoding="utf-8")
+    return override
+
+
 def started_requests(stderr: str) -> set[str]:
     """The ids of the slow requests that have reached the view."""
     return set(re.findall(rf"{re.escape(SLOW_START_MARKER)}(\w+)", stderr))
@@ -506,6 +531,16 @@ def answers_health(project: Project) -> bool:
     return response.status == 200 and response.json() == {"status": "ok"}
 
 
+def start_with_make_run(session: DockerSession, project_dir: Path) -> Project:
+    """`make run` in project_dir, under a unique compose project name and a free APP_PORT."""
+    name = session.compose_project(project_dir)
+    port = free_port()
+    env = {**BUILD_ENV, "COMPOSE_PROJECT_NAME": name, "APP_PORT": str(port)}
+    project = Project(project_dir, name, port, env)
+    project.make("run")
+    return project
+
+
 class Background:
     """A command running in its own process group, its output collected as it comes."""
 
@@ -554,3 +589,201 @@ class Background:
                 self.process.wait(timeout=10)
         self.reader.join(timeout=10)
         return self.output
+
+
+# --- Slow clients: many connections that never finish their request headers ---------
+
+
+@dataclass
+class SiegeResult:
+    """What a normal client saw while slow clients held connections open."""
+
+    tried: int
+    answered: int  # status 200 within the normal client's timeout
+    slowest: float  # seconds, of the answered requests
+    failures: list[str]
+    slow_held_peak: int  # slow connections open at once, at the most
+    slow_opened: int  # slow connections opened in all (the server may close them)
+
+
+async def _slow_client(port: int, interval: float, stop: asyncio.Event, state: dict) -> None:
+    """Start a request and send one more header line every `interval` seconds, never
+    the blank line that ends the headers; reconnect when the server hangs up."""
+    while not stop.is_set():
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.5)
+            continue
+        state["opened"] += 1
+        state["held"] += 1
+        state["peak"] = max(state["peak"], state["held"])
+        try:
+            writer.write(b"GET /health HTTP/1.1\r\nHost: localhost\r\n")
+            while not stop.is_set():
+                await writer.drain()
+                try:
+                    # Anything from the server (an error page, or EOF) ends this connection.
+                    await asyncio.wait_for(reader.read(1), timeout=interval)
+                    break
+                except TimeoutError:
+                    writer.write(b"X-Still-Coming: 1\r\n")
+        except OSError:
+            pass
+        finally:
+            state["held"] -= 1
+            writer.close()
+
+
+def _normal_request(url: str, timeout: float) -> tuple[float, str | None]:
+    started = time.monotonic()
+    try:
+        status = http_get(url, timeout=timeout).status
+        problem = None if status == 200 else f"status {status}"
+    except OSError as error:
+        problem = repr(error)
+    return time.monotonic() - started, problem
+
+
+async def _siege(
+    port: int, slow: int, duration: float, interval: float, every: float, timeout: float
+) -> SiegeResult:
+    stop = asyncio.Event()
+    state = {"opened": 0, "held": 0, "peak": 0}
+    slow_tasks = [
+        asyncio.create_task(_slow_client(port, interval, stop, state)) for _ in range(slow)
+    ]
+    # Every slow connection is open before the normal client starts asking.
+    deadline = time.monotonic() + 30
+    while state["held"] < slow and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    url = f"http://127.0.0.1:{port}/health"
+    seen: list[tuple[float, str | None]] = []
+    end = time.monotonic() + duration
+    while time.monotonic() < end:
+        seen.append(await asyncio.to_thread(_normal_request, url, timeout))
+        await asyncio.sleep(every)
+    stop.set()
+    for task in slow_tasks:
+        task.cancel()
+    await asyncio.gather(*slow_tasks, return_exceptions=True)
+    answered = [seconds for seconds, problem in seen if problem is None and seconds < timeout]
+    return SiegeResult(
+        tried=len(seen),
+        answered=len(answered),
+        slowest=max(answered, default=0.0),
+        failures=[problem for _, problem in seen if problem][:5],
+        slow_held_peak=state["peak"],
+        slow_opened=state["opened"],
+    )
+
+
+def slow_client_siege(
+    port: int,
+    slow: int = 1000,
+    duration: float = 30,
+    interval: float = 10,
+    every: float = 0.5,
+    timeout: float = 2,
+) -> SiegeResult:
+    """Hold `slow` connections on 127.0.0.1:port with unfinished request headers (one
+    more header line every `interval` s), and meanwhile GET /health every `every` s
+    for `duration` s, each with `timeout` s to answer. Bounded: it stops by itself."""
+    return asyncio.run(_siege(port, slow, duration, interval, every, timeout))
+
+
+# --- Podman: the Kubernetes Deployment's pod ------------------------------------------
+
+# Podman's default rlimits exceed this sandbox's: no container would start.
+PODMAN_CONF = '[containers]\ndefault_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]\n'
+POD_KEY = "kube-tests-only-" + uuid.uuid4().hex
+
+
+def podman_ready(deployment: dict, image: str, host_port: int, secret_dir: Path) -> dict:
+    """The rendered Deployment, changed only where one machine without a cluster needs it:
+    one replica; the image loaded from Docker, never pulled; the app's port published on
+    loopback (hostPort); and the Secret volume as a folder holding the same key, mode
+    and group (fsGroup) a Secret would give, since Podman 4.3.1 crashes on `secret:`
+    volumes. The securityContext, probes, mounts and environment stay as they are."""
+    ready = json.loads(json.dumps(deployment))
+    ready["metadata"]["name"] = f"{RUN_PREFIX}-{deployment['metadata']['name']}"
+    ready["spec"]["replicas"] = 1
+    pod = ready["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    container["image"] = image
+    container["imagePullPolicy"] = "Never"
+    [port] = container["ports"]
+    port.update(hostPort=host_port, hostIP="127.0.0.1")
+    [volume] = [volume for volume in pod["volumes"] if "secret" in volume]
+    mode, group = volume.pop("secret")["defaultMode"], pod["securityContext"]["fsGroup"]
+    volume["hostPath"] = {"path": str(secret_dir), "type": "Directory"}
+    secret_dir.chmod(0o755)  # as the kubelet makes a Secret's folder
+    key_name = Path(next(e["value"] for e in container["env"] if e["name"].endswith("_FILE"))).name
+    key_file = secret_dir / key_name
+    key_file.write_text(POD_KEY, encoding="utf-8")
+    os.chown(key_file, 0, group)
+    key_file.chmod(mode)
+    return ready
+
+
+@dataclass
+class KubePod:
+    """A Deployment's pod under `podman kube play`, reached on a loopback port."""
+
+    play_file: Path
+    image: str
+    port: int
+    conf: Path
+    container_spec: dict
+    app: str = DEFAULT_APP_NAME
+    key: str = POD_KEY
+
+    @classmethod
+    def play(cls, docker_image: str, project: Path, workdir: Path) -> "KubePod":
+        conf = workdir / "containers.conf"
+        conf.write_text(PODMAN_CONF, encoding="utf-8")
+        archive = workdir / "image.tar"
+        docker("save", "--output", str(archive), docker_image)
+        loaded = podman_command(conf, "load", "--input", str(archive)).stdout
+        image = loaded.strip().rsplit(" ", 1)[-1]  # "Loaded image: localhost/NAME:TAG"
+        rendered = run("kubectl", "kustomize", "deploy/kubernetes", cwd=project).stdout
+        [deployment] = [
+            document
+            for document in yaml.safe_load_all(rendered)
+            if document["kind"] == "Deployment"
+        ]
+        secret_dir = workdir / "secret"
+        secret_dir.mkdir()
+        port = free_port()
+        ready = podman_ready(deployment, image, port, secret_dir)
+        play_file = workdir / "deployment.yaml"
+        play_file.write_text(yaml.safe_dump(ready), encoding="utf-8")
+        [spec] = ready["spec"]["template"]["spec"]["containers"]
+        pod = cls(play_file, image, port, conf, spec)
+        podman_command(conf, "kube", "play", "--replace", str(play_file))
+        return pod
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def container(self) -> str:
+        listed = podman_command(self.conf, "ps", "--format", "{{.Names}}").stdout.split()
+        [name] = [name for name in listed if name.startswith(RUN_PREFIX) and name.endswith("-app")]
+        return name
+
+    def exec(self, *command: str) -> str:
+        return podman_command(self.conf, "exec", self.container(), *command).stdout
+
+    def inspect(self) -> str:
+        return podman_command(self.conf, "inspect", self.container()).stdout
+
+    def down(self) -> None:
+        podman_command(self.conf, "kube", "down", str(self.play_file), check=False)
+        podman_command(self.conf, "rmi", "--force", self.image, check=False)
+
+
+def podman_command(conf: Path, *args: str, check: bool = True):
+    return run(
+        "podman", *args, env={**os.environ, "CONTAINERS_CONF": str(conf)}, check=check,
+        timeout=300,
+    )  # fmt: skip

@@ -1,13 +1,14 @@
 """The production compose service is hardened, and the hardening holds.
 
-`docker compose --profile prod up --wait app` runs once for the module; every
-claim is then checked on the real container: what `docker inspect` says is in
-force (read-only root, no-new-privileges, every capability dropped, the limits
-compose.yaml sets, the restart policy, a stop grace period longer than gunicorn's),
-and what the running service actually does (healthy, quiet logs, every process as
-UID 10001 with no capability). The image's own contents are in
-test_production_image_contents.py; the linters' gate (hadolint at warning level
-with DL3057, shellcheck) in tests/test_linting_generated_project.py.
+`docker compose --profile prod up --wait` (the edge and app) runs once for the
+module; every claim about app is then checked on the real container: what
+`docker inspect` says is in force (read-only root, no-new-privileges, every
+capability dropped, the limits compose.yaml sets, the restart policy, a stop
+grace period longer than gunicorn's), and what the running service actually does
+(healthy, quiet logs, every process as UID 10001 with no capability). The edge's
+own hardening is in test_edge_proxy.py, the image's contents in
+test_production_image_contents.py, and the linters' gate (hadolint at warning
+level with DL3057, shellcheck) in tests/test_linting_generated_project.py.
 """
 
 import json
@@ -53,7 +54,8 @@ def gunicorn_setting(container: str, name: str) -> str:
 def compose_service(
     docker_session: DockerSession, default_project: Path, tmp_path_factory
 ) -> Iterator[dict]:
-    """`docker compose --profile prod up --build --wait app`, once for this module.
+    """`docker compose --profile prod up --build --wait`, once for this module; the
+    requests go through the edge, the only published service.
 
     It runs from a copy of the project in pytest's own temporary directory, which
     outlives the session, so DockerSession's final `compose down` always has its
@@ -66,7 +68,7 @@ def compose_service(
     env = {**BUILD_ENV, "APP_PORT": str(port)}
     compose = ("compose", "--project-name", project, "--profile", "prod")
     try:
-        docker(*compose, "up", "--build", "--detach", "--wait", "app", cwd=project_dir, env=env)
+        docker(*compose, "up", "--build", "--detach", "--wait", cwd=project_dir, env=env)
         container = docker(*compose, "ps", "--quiet", "app", cwd=project_dir, env=env)
         config = docker(*compose, "config", "--format", "json", cwd=project_dir, env=env)
         yield {

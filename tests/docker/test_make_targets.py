@@ -1,6 +1,6 @@
 """The generated Makefile's targets do what `make help` says, run for real.
 
-run, ps, logs and down manage the production service; dev serves the sources and
+run, ps, logs and down manage the production services (edge and app); dev serves the sources and
 clean removes everything; test, lint, add and shell run in the development image.
 The targets most used are run with both the Compose plugin and a standalone
 Compose v2 (the flavours in tests/docker/helpers.py), checking that each compose
@@ -41,9 +41,12 @@ def test_make_run_ps_logs_and_down_manage_the_production_service(new_project, fl
     assert docker("exec", container, "id", "-u").stdout == "10001\n"
 
     ps = ANSI.sub("", project.make("ps").stdout)
-    [row] = [line for line in ps.splitlines() if f"{project.name}-app-1" in line]
-    assert "(healthy)" in row
-    assert f"127.0.0.1:{project.port}->{APP_PORT}/tcp" in row
+    [app_row] = [line for line in ps.splitlines() if f"{project.name}-app-1" in line]
+    [edge_row] = [line for line in ps.splitlines() if f"{project.name}-edge-1" in line]
+    assert "(healthy)" in app_row and "(healthy)" in edge_row
+    # Only the edge is published.
+    assert f"127.0.0.1:{project.port}->8080/tcp" in edge_row
+    assert "->" not in app_row
 
     # `make logs` follows until interrupted: read until gunicorn's start-up lines appear.
     follower = Background(["make", "logs"], cwd=project.directory, env=project.env)
@@ -54,13 +57,14 @@ def test_make_run_ps_logs_and_down_manage_the_production_service(new_project, fl
     finally:
         logs = follower.stop()
     assert re.search(rf"app-1 +\| .*Listening at: http://0\.0\.0\.0:{APP_PORT}", logs), logs
+    assert re.search(r"edge-1 +\| .*serving initial configuration", logs), logs
 
     project.make("down")
     assert project.containers() == []
     assert not answers_health(project)
     assert project.image_exists("app")  # down keeps the image; clean removes it
     assert_ran_with(
-        flavours, flavour, "--profile prod up --build --detach --wait app",
+        flavours, flavour, "--profile prod up --build --detach --wait",
         "--profile dev --profile prod ps", "logs --follow --tail=100",
         "--profile dev --profile prod down --remove-orphans",
     )  # fmt: skip
@@ -123,6 +127,20 @@ def test_make_add_locks_a_new_dependency_without_poetry_on_the_host(new_project)
     assert 'name = "six"' in (project.directory / "poetry.lock").read_text(encoding="utf-8")
     run(tool("poetry"), "check", "--lock", cwd=project.directory)
     assert project.containers() == []
+
+
+def test_make_add_takes_a_package_that_caps_its_python(new_project):
+    """flask-cors declares Python <4.0: Poetry refuses it for an open-ended
+    requires-python, and takes it for the project's capped one."""
+    project = new_project("plugin")
+    project.make("add", "PKG=flask-cors")
+
+    pyproject = tomllib.loads((project.directory / "pyproject.toml").read_text(encoding="utf-8"))
+    assert any(spec.startswith("flask-cors") for spec in pyproject["project"]["dependencies"])
+    lock = tomllib.loads((project.directory / "poetry.lock").read_text(encoding="utf-8"))
+    [locked] = [package for package in lock["package"] if package["name"] == "flask-cors"]
+    assert "<4" in locked["python-versions"].replace(" ", "")
+    run(tool("poetry"), "check", "--lock", cwd=project.directory)
 
 
 def test_make_shell_runs_bash_in_the_development_image(new_project):

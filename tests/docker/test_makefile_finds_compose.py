@@ -25,7 +25,7 @@ def test_make_uses_the_plugin_first_then_a_standalone_compose_v2(
 ):
     project = new_project(flavour)
     planned = project.make("-n", "run").stdout.splitlines()
-    assert f"{command} --profile prod up --build --detach --wait app" in planned
+    assert f"{command} --profile prod up --build --detach --wait" in planned
     if flavour == "plugin-and-standalone":
         assert flavours[flavour].calls() == []  # docker-compose was not even asked its version
 
