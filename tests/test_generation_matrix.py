@@ -51,12 +51,17 @@ EXPECTED_FILES = [
     "LICENSE",
     "Makefile",
     "README.md",
+    "compose.domain.yaml",
     "compose.yaml",
+    "deploy/kubernetes/kustomization.yaml",
+    "docker/edge/Caddyfile",
+    "docker/edge/Dockerfile",
     "docker/entrypoint.sh",
     "docker/healthcheck.py",
     "gunicorn.conf.py",
     "poetry.lock",
     "pyproject.toml",
+    "secrets/flask_secret_key",
     "tests/conftest.py",
     f"{DEFAULT_APP_NAME}/__init__.py",
     f"{DEFAULT_APP_NAME}/api.py",
@@ -181,14 +186,17 @@ def test_requires_python_is_the_same_for_every_image_python(baked, default_proje
     assert baked.answers["python_version"] in SpecifierSet(requires["project"]["requires-python"])
 
 
-def test_compose_file_is_valid_compose_spec(baked):
+def test_compose_files_are_valid_compose_spec(baked):
     compose = yaml.safe_load((baked.path / "compose.yaml").read_text(encoding="utf-8"))
-    assert set(compose["services"]) == {"app", "dev"}
+    assert set(compose["services"]) == {"edge", "app", "dev"}
+    domain = yaml.safe_load((baked.path / "compose.domain.yaml").read_text(encoding="utf-8"))
+    assert set(domain["services"]) == {"edge"}
     run(
         tool("check-jsonschema"),
         "--builtin-schema",
         "vendor.compose-spec",
         baked.path / "compose.yaml",
+        baked.path / "compose.domain.yaml",
     )
 
 
@@ -216,17 +224,30 @@ def test_lock_file_is_in_sync_with_pyproject(baked):
     run(tool("poetry"), "check", "--lock", cwd=baked.path)
 
 
-def test_env_file_holds_a_private_secret_key(baked):
-    env_file = baked.path / ".env"
-    assert re.fullmatch(r"FLASK_SECRET_KEY=[0-9a-f]{64}\n", env_file.read_text(encoding="utf-8"))
-    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+def test_the_secret_key_file_is_fresh_and_readable_by_owner_and_group_only(baked):
+    key_file = baked.path / "secrets" / "flask_secret_key"
+    assert re.fullmatch(r"[0-9a-f]{64}\n", key_file.read_text(encoding="utf-8"))
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o640
+    assert stat.S_IMODE(key_file.parent.stat().st_mode) == 0o750
 
 
-def test_env_file_is_kept_out_of_git_and_of_the_image(baked):
+def test_env_file_says_where_the_key_is_and_holds_no_key(baked):
+    env = (baked.path / ".env").read_text(encoding="utf-8")
+    settings = dict(
+        line.split("=", 1) for line in env.splitlines() if line and not line.startswith("#")
+    )
+    assert settings == {"FLASK_SECRET_KEY_FILE": "secrets/flask_secret_key", "DOMAIN": ""}
+    key = (baked.path / "secrets" / "flask_secret_key").read_text(encoding="utf-8").strip()
+    assert key not in env
+
+
+def test_env_file_and_secrets_are_kept_out_of_git_and_of_the_image(baked):
     gitignore = (baked.path / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert ".env" in gitignore
+    assert "secrets/" in gitignore
     dockerignore = (baked.path / ".dockerignore").read_text(encoding="utf-8").splitlines()
     assert dockerignore_excludes(dockerignore, ".env")
+    assert dockerignore_excludes(dockerignore, "secrets/flask_secret_key")
     # ...while what the Dockerfile copies is still sent.
     for needed in ("pyproject.toml", "poetry.lock", "docker/entrypoint.sh"):
         assert not dockerignore_excludes(dockerignore, needed), needed

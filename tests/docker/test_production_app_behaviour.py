@@ -35,7 +35,8 @@ def test_app_refuses_to_start_without_a_secret_key(docker_session, image):
     exit_code = docker("wait", name, timeout=60).stdout.strip()
     assert exit_code != "0"
     stdout, stderr = logs(name)
-    assert "FLASK_SECRET_KEY is not set: refusing to start" in stdout + stderr
+    message = "neither FLASK_SECRET_KEY_FILE nor FLASK_SECRET_KEY is set"
+    assert message in stdout + stderr
 
 
 def test_debug_flag_never_turns_on_debugging_in_production(docker_session, image, tmp_path):
