@@ -1,4 +1,5 @@
-"""The generated README documents what the image needs, and the Dockerfile agrees with it.
+"""The generated README: it opens by saying what the project is, once, and documents
+what the image needs, as the Dockerfile has it.
 
 A private package index is reached through a BuildKit secret, never a build argument:
 the README's `docker build --secret` command uses the id the Dockerfile mounts, at the
@@ -9,6 +10,10 @@ in tests/docker/test_build_supply_chain.py.
 
 import re
 import shlex
+
+import pytest
+
+from tests.helpers import DEFAULT_ANSWERS, bake_ok
 
 
 def test_readme_documents_a_private_index_through_a_buildkit_secret(default_project):
@@ -29,3 +34,25 @@ def test_readme_documents_a_private_index_through_a_buildkit_secret(default_proj
     assert re.search(r"printf 'machine \S+ login \S+ password \S+\\n'", readme)
     assert "recorded in the image history" in readme
     assert "never" in readme[readme.index("recorded in the image history") :][:200]
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        pytest.param(None, id="default-description"),
+        pytest.param("Bills customers every month.", id="own-description"),
+    ],
+)
+def test_the_readme_opens_with_the_title_and_the_description_once(cookies, description):
+    answers = {} if description is None else {"description": description}
+    project = bake_ok(cookies, **answers)
+    text = description or DEFAULT_ANSWERS["description"]
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    title, blank, first, *_ = readme.splitlines()
+    assert (title, blank, first) == (f"# {DEFAULT_ANSWERS['project_name']}", "", text)
+    assert readme.count(text.rstrip(".")) == 1
+    # The rest of the opening says something else: not even the description's first
+    # words again (the old README followed "A Flask service managed by Poetry..."
+    # with "A Flask service managed by [Poetry]...").
+    rest = readme.split("\n## ", 1)[0].replace(text, "").lower()
+    assert " ".join(text.lower().split()[:3]) not in " ".join(rest.split())

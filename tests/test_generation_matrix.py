@@ -184,6 +184,8 @@ def test_requires_python_is_the_same_for_every_image_python(baked, default_proje
     default = tomllib.loads((default_project / "pyproject.toml").read_text(encoding="utf-8"))
     assert requires["project"]["requires-python"] == default["project"]["requires-python"]
     assert baked.answers["python_version"] in SpecifierSet(requires["project"]["requires-python"])
+    # An application caps it, so that packages capping their own Python can be added.
+    assert "4.0" not in SpecifierSet(requires["project"]["requires-python"])
 
 
 def test_compose_files_are_valid_compose_spec(baked):
