@@ -41,7 +41,12 @@ TEST_DOMAIN = "edge.test"
 APP_UID = "10001"
 UID_GID = f"{APP_UID}:{APP_UID}"
 SECRET_KEY = "docker-tests-only-" + uuid.uuid4().hex
-BUILD_ENV = {**os.environ, "DOCKER_BUILDKIT": "1"}
+# For docker and docker compose run directly. UID and GID as the generated Makefile
+# exports them: compose.yaml gives them to the dev service (user) and to app
+# (group_add), so that both can read the project's 0640 secret key file.
+BUILD_ENV = {
+    **os.environ, "DOCKER_BUILDKIT": "1", "UID": str(os.getuid()), "GID": str(os.getgid())
+}  # fmt: skip
 # Loopback requests must not go through a proxy configured for the outside world.
 HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
