@@ -9,6 +9,8 @@ def test_test_config_is_applied() -> None:
 
 
 def test_settings_come_from_flask_prefixed_environment(monkeypatch) -> None:
+    # Compose's dev service names a key file: without it, the variable is used.
+    monkeypatch.delenv("FLASK_SECRET_KEY_FILE", raising=False)
     monkeypatch.setenv("FLASK_SECRET_KEY", "from-env")
     monkeypatch.setenv("FLASK_TRUSTED_PROXIES", "1")
     app = create_app()
