@@ -312,6 +312,10 @@ def create_app():
     def whoami():
         return {{"scheme": request.scheme, "remote_addr": request.remote_addr}}
 
+    @app.post("/_test/size")
+    def size():
+        return {{"size": len(request.get_data())}}
+
     return app
 '''
 

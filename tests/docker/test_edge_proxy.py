@@ -193,12 +193,13 @@ def test_oversized_requests_are_refused_by_the_edge(edge_stack, headers, data, s
     assert f"oversized={marker} " not in app_stdout
 
 
-def test_requests_within_the_limits_reach_the_app(edge_stack):
-    # POST /health is not allowed by the app: a 405 proves the request got there.
-    got, headers, _ = request(
-        edge_stack.url("/health"), headers={"X-Fits": "a" * 8000}, data=b"x" * 900 * 1024
+def test_requests_within_the_limits_reach_the_app_whole(edge_stack):
+    body = b"x" * 900 * 1024
+    got, headers, answer = request(
+        edge_stack.url("/_test/size"), headers={"X-Fits": "a" * 8000}, data=body
     )
-    assert (got, headers["Server"]) == (405, "gunicorn")
+    assert (got, headers["Server"]) == (200, "gunicorn")
+    assert json.loads(answer) == {"size": len(body)}
 
 
 def test_the_edge_logs_one_json_line_per_request_on_stdout(edge_stack):

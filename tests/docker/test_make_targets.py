@@ -83,8 +83,12 @@ def test_make_dev_serves_the_sources_and_make_clean_removes_everything(
     # make passes your UID/GID, so files the container writes are yours.
     assert docker("exec", container, "id", "-u").stdout == f"{os.getuid()}\n"
     mounted = docker("inspect", "-f", "{{json .Mounts}}", container).stdout
-    [mount] = json.loads(mounted)
-    assert (mount["Source"], mount["Destination"]) == (str(project.directory), "/app")
+    mounts = {mount["Destination"]: mount["Source"] for mount in json.loads(mounted)}
+    # The sources, and the secret key as a compose secret file.
+    assert mounts == {
+        "/app": str(project.directory),
+        "/run/secrets/flask_secret_key": str(project.directory / "secrets" / "flask_secret_key"),
+    }
     assert project.image_exists("dev")
 
     project.make("clean")
