@@ -1,0 +1,124 @@
+"""The generated CI workflow publishes the image, and Dependabot keeps every pin current.
+
+The workflow and dependabot.yml are read as data (their schema and actionlint are
+checked too, and the workflow's in test_linting_generated_project.py): pull requests
+build both platforms and push nothing; pushes to main and version tags push to the
+name the Kubernetes manifests deploy, with the layer cache, provenance and an SBOM;
+only the publishing job may write packages.
+"""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.helpers import bake_ok, run, tool
+
+WORKFLOW = ".github/workflows/ci.yml"
+DEPENDABOT = ".github/dependabot.yml"
+
+
+@pytest.fixture(scope="module")
+def project(cookies_session) -> Path:
+    return bake_ok(cookies_session, github_owner="acme-corp", github_actions=True)
+
+
+@pytest.fixture(scope="module")
+def workflow(project) -> dict:
+    # PyYAML reads the key `on` as True (YAML 1.1).
+    return yaml.safe_load((project / WORKFLOW).read_text(encoding="utf-8"))
+
+
+def steps_using(job: dict, action: str) -> list[dict]:
+    return [step for step in job["steps"] if step.get("uses", "").startswith(f"{action}@")]
+
+
+def test_pushes_to_main_and_version_tags_and_pull_requests_trigger_it(workflow):
+    triggers = workflow[True]
+    assert triggers["push"] == {"branches": ["main"], "tags": ["v*"]}
+    assert "pull_request" in triggers
+
+
+def test_only_the_publishing_job_may_write_packages(workflow):
+    assert workflow["permissions"] == {"contents": "read"}
+    jobs = workflow["jobs"]
+    writers = [name for name, job in jobs.items() if "packages" in job.get("permissions", {})]
+    assert writers == ["publish"]
+    assert jobs["publish"]["permissions"] == {"contents": "read", "packages": "write"}
+
+
+def test_the_image_name_is_the_one_the_manifests_deploy(project, workflow):
+    kustomization = yaml.safe_load((project / "deploy/kubernetes/kustomization.yaml").read_text())
+    [image] = kustomization["images"]
+    assert workflow["env"]["IMAGE"] == image["newName"] == "ghcr.io/acme-corp/my-flask-service"
+
+
+def test_publish_builds_both_platforms_and_pushes_only_outside_pull_requests(workflow):
+    publish = workflow["jobs"]["publish"]
+    assert steps_using(publish, "docker/setup-qemu-action")
+    assert steps_using(publish, "docker/setup-buildx-action")
+    [login] = steps_using(publish, "docker/login-action")
+    assert login["if"] == "github.event_name != 'pull_request'"
+    assert login["with"]["registry"] == "ghcr.io"
+    [build] = steps_using(publish, "docker/build-push-action")
+    settings = build["with"]
+    assert settings["platforms"] == "linux/amd64,linux/arm64"
+    assert settings["push"] == "${{ github.event_name != 'pull_request' }}"
+    assert settings["target"] == "production"
+    assert (settings["cache-from"], settings["cache-to"]) == ("type=gha", "type=gha,mode=max")
+    assert settings["provenance"] == "mode=max"
+    assert settings["sbom"] is True
+    assert settings["tags"] == "${{ steps.meta.outputs.tags }}"
+
+
+def test_tags_are_semver_the_short_sha_and_the_branch(workflow):
+    [meta] = steps_using(workflow["jobs"]["publish"], "docker/metadata-action")
+    assert meta["with"]["images"] == "${{ env.IMAGE }}"
+    tags = meta["with"]["tags"].split()
+    assert tags == [
+        "type=semver,pattern={{version}}",
+        "type=semver,pattern={{major}}.{{minor}}",
+        "type=sha",
+        "type=ref,event=branch",
+    ]
+
+
+def test_the_smoke_test_still_loads_and_runs_one_platform(workflow):
+    smoke = workflow["jobs"]["smoke-test"]
+    [build] = steps_using(smoke, "docker/build-push-action")
+    assert build["with"]["load"] is True
+    assert build["with"]["push"] is False
+    assert "platforms" not in build["with"]
+    assert any("/health" in step.get("run", "") for step in smoke["steps"])
+    assert workflow["jobs"]["publish"]["needs"] == "smoke-test"
+
+
+# --- Dependabot -----------------------------------------------------------------------
+
+
+def test_dependabot_config_matches_its_schema(project):
+    run(tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot", project / DEPENDABOT)
+
+
+def test_dependabot_covers_the_lock_the_actions_and_every_image(project):
+    config = yaml.safe_load((project / DEPENDABOT).read_text(encoding="utf-8"))
+    updates = {update["package-ecosystem"]: update for update in config["updates"]}
+    assert set(updates) == {"pip", "github-actions", "docker", "docker-compose"}
+    # Every folder with a Dockerfile in the project is watched.
+    folders = {path.parent.relative_to(project).as_posix() for path in project.rglob("Dockerfile")}
+    assert folders == {".", "docker/edge"}
+    assert set(updates["docker"]["directories"]) == {"/", "/docker/edge"}
+    assert updates["docker-compose"]["directory"] == "/"
+
+
+def test_dependabot_groups_weekly_updates(project):
+    config = yaml.safe_load((project / DEPENDABOT).read_text(encoding="utf-8"))
+    for update in config["updates"]:
+        assert update["schedule"]["interval"] == "weekly", update["package-ecosystem"]
+        [group] = update["groups"].values()
+        assert group["patterns"] == ["*"], update["package-ecosystem"]
+
+
+def test_no_github_files_without_github_actions(cookies):
+    project = bake_ok(cookies, github_actions=False)
+    assert not (project / ".github").exists()
