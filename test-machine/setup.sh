@@ -10,14 +10,19 @@
 #   test-machine/setup.sh down     stop only the dockerd that "up" started
 #   test-machine/setup.sh status   show what is there
 #
-# The images: python:<v>-slim for each of PYTHON_VERSIONS (default "3.11 3.13 3.14"), and the
-# edge proxy's Caddy, as the generated project's docker/edge/Dockerfile names it. PULL_TIMEOUT
+# The images: python:<v>-slim for each of PYTHON_VERSIONS (default "3.11 3.13 3.14"), the
+# edge proxy's Caddy, as the generated project's docker/edge/Dockerfile names it, and the
+# database's PostgreSQL, as its compose.yaml names it (database=postgresql). PULL_TIMEOUT
 # (default 60 s) bounds each pull. Test tooling only: nothing here goes into a generated project.
 set -euo pipefail
 
 PYTHON_VERSIONS=${PYTHON_VERSIONS:-3.11 3.13 3.14}
 # The generated project names its edge proxy's image in this Dockerfile's FROM line.
 EDGE_DOCKERFILE="$(dirname "$0")/../{{cookiecutter.app_name}}/docker/edge/Dockerfile"
+# ... and its database's image on the db service of compose.yaml.
+COMPOSE_FILE="$(dirname "$0")/../{{cookiecutter.app_name}}/compose.yaml"
+# Files of a stand-in's own, such as postgres-entrypoint.sh, live beside this script.
+STAND_IN_DIR=$(dirname "$0")
 STATE_DIR=${XDG_STATE_HOME:-$HOME/.local/state}/poetry-docker
 PID_FILE=$STATE_DIR/dockerd.pid # line 1: PID, line 2: its start time (guards against PID reuse)
 LOG_FILE=$STATE_DIR/dockerd.log
@@ -45,6 +50,7 @@ SLIM_DPKG_OPTS=(
 
 WORK=""
 APT_UPDATED=0
+VERIFY_NAME="" # containers, network and volume of a stand-in's check, removed on exit
 
 log() { printf '[docker-env] %s\n' "$*" >&2; }
 die() {
@@ -53,6 +59,7 @@ die() {
 }
 
 cleanup() {
+  if [[ -n $VERIFY_NAME ]]; then remove_verify_objects; fi
   # --one-file-system: never descend into anything a killed mmdebstrap left mounted.
   if [[ -n $WORK ]]; then rm -rf --one-file-system "$WORK"; fi
 }
@@ -234,15 +241,30 @@ official_images() {
   local v
   for v in $PYTHON_VERSIONS; do echo "python:$v-slim"; done
   awk '$1 == "FROM" {print $2; exit}' "$EDGE_DOCKERFILE"
+  database_image
+}
+
+# The db service's image (quotes dropped), e.g. postgres:18. Once compose.yaml has the
+# database answer's block, a missing image line is an error, not a silent skip.
+database_image() {
+  local image
+  image=$(awk '$1 == "image:" { gsub(/["\047]/, "", $2); if ($2 ~ /^postgres:/) { print $2; exit } }' \
+    "$COMPOSE_FILE")
+  if [[ -n $image ]]; then
+    echo "$image"
+  elif grep -q 'cookiecutter\.database' "$COMPOSE_FILE"; then
+    die "$COMPOSE_FILE has a database block but no 'image: postgres:<tag>' line" \
+      "to name the PostgreSQL image (and its stand-in) by"
+  fi
 }
 
 # The Debian suite whose packages stand in for IMAGE (Python: the same minor version;
-# Caddy: the same release line).
+# Caddy: the same release line; PostgreSQL: the same major version).
 debian_suite() { # IMAGE
   case $1 in
   python:3.11-slim) echo bookworm ;;
   python:3.13-slim) echo trixie ;;
-  python:3.14-slim | caddy:2.11-alpine) echo forky ;;
+  python:3.14-slim | caddy:2.11-alpine | postgres:18) echo forky ;;
   *) return 1 ;;
   esac
 }
@@ -251,11 +273,31 @@ stand_in_packages() { # IMAGE
   case $1 in
   python:*) echo python3,python3-venv,python3-pip,ca-certificates ;;
   caddy:*) echo caddy,ca-certificates,libcap2-bin,busybox,curl ;;
+  # The standalone systemd helpers satisfy postgresql-common and ssl-cert without systemd.
+  postgres:*)
+    echo "postgresql-${1#*:},gosu,locales,systemd-standalone-tmpfiles,systemd-standalone-sysusers"
+    ;;
   esac
 }
 
-make_rootfs() { # SUITE TARBALL PACKAGES
-  local opts=()
+# More mmdebstrap options for IMAGE's rootfs, one per line.
+stand_in_rootfs_opts() { # IMAGE
+  case $1 in
+  postgres:*)
+    # Before the packages: the official image's postgres user and group, UID and GID 999
+    # (postgresql-common's adduser then finds them), and no "main" cluster: as in the
+    # official image, the entrypoint creates the only cluster, in PGDATA.
+    # shellcheck disable=SC2016 # $1 is mmdebstrap's, the rootfs folder
+    printf '%s\n' \
+      '--essential-hook=echo "postgres:x:999:" >>"$1/etc/group"' \
+      '--essential-hook=echo "postgres:x:999:999:PostgreSQL administrator:/var/lib/postgresql:/bin/bash" >>"$1/etc/passwd"' \
+      '--essential-hook=mkdir -p "$1/etc/postgresql-common/createcluster.d" && echo "create_main_cluster = false" >"$1/etc/postgresql-common/createcluster.d/stand-in.conf"'
+    ;;
+  esac
+}
+
+make_rootfs() { # SUITE TARBALL PACKAGES [MMDEBSTRAP_OPTION...]
+  local opts=("${@:4}")
   # The mirror's testing (forky) Release file is past its Valid-Until date.
   [[ $1 == forky ]] && opts+=(--aptopt='Acquire::Check-Valid-Until "false"')
   # TMPDIR inside WORK: whatever mmdebstrap leaves behind goes with our cleanup.
@@ -306,12 +348,115 @@ CMD ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile
 EOF
 }
 
+# Debian's PostgreSQL laid out as the official Debian-based image (docker-library/postgres):
+# the same user, PATH, PGDATA, VOLUME, socket folder, locale, listen address, signal and port,
+# and an entrypoint (postgres-entrypoint.sh) with the same variables.
+postgres_dockerfile() { # ROOTFS_IMAGE FULL_VERSION
+  local major=${2%%.*}
+  cat <<EOF
+FROM $1
+RUN set -eu; \\
+    localedef -i en_US -c -f UTF-8 en_US.UTF-8; \\
+    sample=/usr/share/postgresql/$major/postgresql.conf.sample; \\
+    sed -ri "s!^#?(listen_addresses)\\s*=\\s*\\S+.*!\\1 = '*'!" "\$sample"; \\
+    grep -q "^listen_addresses = '\\*'" "\$sample"; \\
+    install -d -o postgres -g postgres -m 3777 /var/run/postgresql; \\
+    install -d -o postgres -g postgres -m 0755 /var/lib/postgresql; \\
+    mkdir /docker-entrypoint-initdb.d
+COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/postgresql/$major/bin \\
+    LANG=en_US.utf8 \\
+    PG_MAJOR=$major \\
+    PG_VERSION=$2 \\
+    PGDATA=/var/lib/postgresql/$major/docker
+LABEL $STAND_IN_LABEL=true
+VOLUME /var/lib/postgresql
+ENTRYPOINT ["docker-entrypoint.sh"]
+STOPSIGNAL SIGINT
+EXPOSE 5432
+CMD ["postgres"]
+EOF
+}
+
 # The version the rootfs really has, to compare with the tag.
 stand_in_version() { # IMAGE ROOTFS_IMAGE
   case $1 in
   python:*) docker run --rm "$2" python3 -c 'import platform; print(platform.python_version())' ;;
   caddy:*) docker run --rm "$2" caddy version | sed -n 's/^v\{0,1\}\([0-9.]*\).*/\1/p' ;;
+  postgres:*)
+    docker run --rm "$2" "/usr/lib/postgresql/${1#*:}/bin/postgres" --version |
+      sed -n 's/^postgres (PostgreSQL) \([0-9.]*\).*/\1/p'
+    ;;
   esac
+}
+
+# The check of the PostgreSQL stand-in: a server started as the generated compose file runs
+# its db service (the postgres user, no capability, read-only root, the socket folder and
+# /tmp on tmpfs, a named volume, the password as a file), reached over TCP from another
+# container as the app reaches it, then restarted on the same volume.
+VERIFY_PG_PASSWORD=stand-in-check-Pa55
+verify_postgres() { # IMAGE
+  local image=$1 dir=$WORK/verify-postgres out
+  VERIFY_NAME=poetry-docker-verify-postgres-$$
+  # The password's two variables are exclusive, and an uninitialized database needs one.
+  out=$(docker run --rm -e POSTGRES_PASSWORD=x -e POSTGRES_PASSWORD_FILE=/x "$image" 2>&1) &&
+    die "$image: started with both POSTGRES_PASSWORD and POSTGRES_PASSWORD_FILE"
+  [[ $out == *POSTGRES_PASSWORD\ and\ POSTGRES_PASSWORD_FILE* ]] ||
+    die "$image: both password variables set, but the error does not name them: $out"
+  out=$(docker run --rm "$image" 2>&1) && die "$image: initialized with no password"
+  [[ $out == *POSTGRES_PASSWORD_FILE* ]] || die "$image: no password, but not told so: $out"
+  mkdir -p "$dir"
+  printf '%s\n' "$VERIFY_PG_PASSWORD" >"$dir/password"
+  chmod 0644 "$dir/password" # the bind mount keeps root as owner: UID 999 must read it
+  docker network create "$VERIFY_NAME" >/dev/null
+  docker volume create "$VERIFY_NAME" >/dev/null
+  docker run -d --name "$VERIFY_NAME" --network "$VERIFY_NAME" --user postgres \
+    --cap-drop ALL --security-opt no-new-privileges --read-only \
+    --tmpfs /var/run/postgresql --tmpfs /tmp -v "$VERIFY_NAME:/var/lib/postgresql" \
+    -v "$dir/password:/run/secrets/db_password:ro" \
+    -e POSTGRES_PASSWORD_FILE=/run/secrets/db_password -e POSTGRES_USER=app -e POSTGRES_DB=appdb \
+    "$image" >/dev/null
+  wait_for_postgres "$image"
+  out=$(verify_psql "$image" "$VERIFY_PG_PASSWORD" 'SELECT current_database()') ||
+    die "$image: psql over TCP with the password failed: $out"
+  [[ $out == appdb ]] || die "$image: POSTGRES_DB's database is not there (got: $out)"
+  if out=$(verify_psql "$image" wrong-password 'SELECT 1'); then
+    die "$image: psql over TCP with a wrong password got in"
+  fi
+  [[ $out == *"password authentication failed"* ]] ||
+    die "$image: a wrong password failed, but not on authentication: $out"
+  out=$(verify_psql "$image" "$VERIFY_PG_PASSWORD" "CREATE TABLE kept AS SELECT 'kept' AS v") ||
+    die "$image: cannot write over TCP: $out"
+  docker restart "$VERIFY_NAME" >/dev/null
+  wait_for_postgres "$image"
+  out=$(verify_psql "$image" "$VERIFY_PG_PASSWORD" 'SELECT v FROM kept') || true
+  [[ $out == kept ]] || die "$image: the data did not survive a restart on its volume: $out"
+  remove_verify_objects
+}
+
+# psql over TCP from a second container, as the app connects; prints the rows or the error.
+verify_psql() { # IMAGE PASSWORD SQL
+  docker run --rm --network "$VERIFY_NAME" --user postgres -e PGPASSWORD="$2" "$1" \
+    psql -h "$VERIFY_NAME" -U app -d appdb -XAtq -v ON_ERROR_STOP=1 -c "$3" 2>&1
+}
+
+# Until pg_isready answers over TCP, which the entrypoint's init-only server never does.
+wait_for_postgres() { # IMAGE
+  local i
+  for ((i = 0; i < 60; i++)); do
+    docker exec "$VERIFY_NAME" pg_isready -q -h 127.0.0.1 -U app -d appdb && return 0
+    if [[ $(docker inspect -f '{{.State.Running}}' "$VERIFY_NAME") != true ]]; then break; fi
+    sleep 0.5
+  done
+  docker logs "$VERIFY_NAME" 2>&1 | tail -n 20 >&2
+  die "$1: pg_isready over TCP did not answer within 30s"
+}
+
+remove_verify_objects() {
+  docker rm -f "$VERIFY_NAME" >/dev/null 2>&1 || true
+  docker network rm "$VERIFY_NAME" >/dev/null 2>&1 || true
+  docker volume rm "$VERIFY_NAME" >/dev/null 2>&1 || true
+  VERIFY_NAME=""
 }
 
 verify_stand_in() { # IMAGE
@@ -327,21 +472,27 @@ verify_stand_in() { # IMAGE
       die "$1: caddy cannot validate its default Caddyfile"
     docker run --rm "$1" wget --help >/dev/null 2>&1 || die "$1: no wget for the healthcheck"
     ;;
+  postgres:*) verify_postgres "$1" ;;
   esac
 }
 
 build_stand_in() { # IMAGE SUITE
   local image=$1 suite=$2 name=${1%%:*} tag=${1#*:}
   local base="poetry-docker/debian-rootfs:$suite-$name" ctx=$WORK/stand-in-$name-$tag full
+  local rootfs_opts
   mkdir -p "$ctx/context"
   command -v mmdebstrap >/dev/null || apt_install mmdebstrap
-  make_rootfs "$suite" "$ctx/rootfs.tar" "$(stand_in_packages "$image")"
+  mapfile -t rootfs_opts < <(stand_in_rootfs_opts "$image")
+  make_rootfs "$suite" "$ctx/rootfs.tar" "$(stand_in_packages "$image")" "${rootfs_opts[@]}"
   docker import "$ctx/rootfs.tar" "$base" >/dev/null
   rm -f "$ctx/rootfs.tar"
   full=$(stand_in_version "$image" "$base")
   # python:3.11-slim needs a 3.11.x, caddy:2.11-alpine a 2.11.x.
   [[ $full == "${tag%%-*}".* ]] || die "Debian $suite has $name $full, not ${tag%%-*}"
   cp "$HOST_CA" "$ctx/context/ca-certificates.crt"
+  if [[ -f $STAND_IN_DIR/$name-entrypoint.sh ]]; then
+    install -m 0755 "$STAND_IN_DIR/$name-entrypoint.sh" "$ctx/context/docker-entrypoint.sh"
+  fi
   "${name}_dockerfile" "$base" "$full" >"$ctx/context/Dockerfile"
   docker build -q -t "$image" "$ctx/context" >/dev/null
   docker rmi "$base" >/dev/null # only untags: its layer lives on in $image
@@ -396,11 +547,13 @@ cmd_up() {
   WORK=$(mktemp -d)
   chmod 0755 "$WORK" # apt's download sandbox user (_apt) must reach it
   trap cleanup EXIT
-  local image
+  local image images
   timed "engine" ensure_engine
   timed "compose+buildx plugins" ensure_plugins
   timed "podman" ensure_podman
-  for image in $(official_images); do timed "image $image" ensure_image "$image"; done
+  # Not in the loop's word list, where a failure (no database image named) would not stop "up".
+  images=$(official_images)
+  for image in $images; do timed "image $image" ensure_image "$image"; done
   echo "ready: engine $(engine_version), compose $(compose_version), buildx $(buildx_version); images: $(images_desc)"
 }
 
