@@ -9,6 +9,7 @@
 #   test-machine/setup.sh tools    idempotent; the benchmark's load generator, wrk
 #   test-machine/setup.sh down     stop only the dockerd that "up" started
 #   test-machine/setup.sh status   show what is there
+#   test-machine/setup.sh images   list the official images the tests use, one per line
 #
 # The images: python:<v>-slim for each of PYTHON_VERSIONS (default "3.11 3.13 3.14"), the
 # edge proxy's Caddy, as the generated project's docker/edge/Dockerfile names it, and the
@@ -605,8 +606,9 @@ up) cmd_up ;;
 tools) cmd_tools ;;
 down) cmd_down ;;
 status) cmd_status ;;
+images) official_images ;;
 *)
-  echo "usage: $0 up|tools|down|status" >&2
+  echo "usage: $0 up|tools|down|status|images" >&2
   exit 2
   ;;
 esac
