@@ -13,21 +13,49 @@ ANSWERS = json.loads(
     r"""{
     "app_name": {{ cookiecutter.app_name | tojson }},
     "port": {{ cookiecutter.port | tojson }},
-    "github_actions": {{ cookiecutter.github_actions | tojson }}
+    "github_actions": {{ cookiecutter.github_actions | tojson }},
+    "database": {{ cookiecutter.database | tojson }}
 }"""
 )
+APP = ANSWERS["app_name"]
+# What only a project with a database has; removed when it has none.
+DATABASE_FILES = [
+    f"{APP}/database.py",
+    f"{APP}/items.py",
+    f"{APP}/migrations",
+    "tests/test_database_settings.py",
+    "tests/test_items.py",
+    "tests/test_migrations.py",
+    "tests/test_readiness.py",
+]
 
 if not ANSWERS["github_actions"]:
     shutil.rmtree(".github")
 
-# A fresh secret key in a file of its own, which compose mounts as a secret, so
-# `make run` works untouched. .gitignore keeps it out of git. Mode 0640: you and
-# your own group, which the app's container joins (compose.yaml says why).
+# One lock per answer, each in sync with the pyproject.toml that answer renders.
+if ANSWERS["database"] == "postgresql":
+    os.replace("poetry.postgresql.lock", "poetry.lock")
+else:
+    os.remove("poetry.postgresql.lock")
+    for name in DATABASE_FILES:
+        if Path(name).is_dir():
+            shutil.rmtree(name)
+        else:
+            os.remove(name)
+
+# A fresh secret key (and database password), each in a file of its own, which
+# compose mounts as a secret, so `make run` works untouched. .gitignore keeps
+# them out of git. Mode 0640: you and your own group, which the containers join
+# (compose.yaml says why).
 secrets_dir = Path("secrets")
 secrets_dir.mkdir(mode=0o750)
-key_file = secrets_dir / "flask_secret_key"
-key_file.write_text(f"{secrets.token_hex(32)}\n", encoding="utf-8")
-os.chmod(key_file, 0o640)
+secret_files = ["flask_secret_key"]
+if ANSWERS["database"] == "postgresql":
+    secret_files.append("postgres_password")  # PostgreSQL's and the app's, alike
+for name in secret_files:
+    secret_file = secrets_dir / name
+    secret_file.write_text(f"{secrets.token_hex(32)}\n", encoding="utf-8")
+    os.chmod(secret_file, 0o640)
 
 # Settings that compose reads (and Flask, outside Docker); never the key itself.
 env_file = Path(".env")

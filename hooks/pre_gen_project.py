@@ -27,11 +27,13 @@ ANSWERS = {
 }
 
 # Import names of the generated project's own dependencies (a template test keeps
-# this in step with poetry.lock): a package named like one of them would shadow it.
+# this in step with both locks): a package named like one of them would shadow it.
 DEPENDENCY_MODULES = {
-    "blinker", "click", "colorama", "dotenv", "flask", "gunicorn", "hadolint",
-    "iniconfig", "itsdangerous", "jinja2", "markupsafe", "packaging", "pluggy",
-    "pygments", "pytest", "ruff", "werkzeug",
+    "alembic", "blinker", "click", "colorama", "dotenv", "flask", "flask_migrate",
+    "flask_sqlalchemy", "gunicorn", "hadolint", "iniconfig", "itsdangerous",
+    "jinja2", "mako", "markupsafe", "packaging", "pluggy", "psycopg",
+    "psycopg_binary", "pygments", "pytest", "ruff", "sqlalchemy",
+    "typing_extensions", "tzdata", "werkzeug",
 }  # fmt: skip
 # Names that are not in the standard library's list but would still shadow something.
 RESERVED_NAMES = {"test", "tests", "docker", "setup", "conftest", "app"}

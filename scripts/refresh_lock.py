@@ -1,11 +1,12 @@
-"""Refresh the generated project's poetry.lock: `make lock`, after editing its pyproject.toml.
+"""Refresh the generated project's locks: `make lock`, after editing its pyproject.toml.
 
-The template's poetry.lock is copied into every project unrendered, so it must
-match the pyproject.toml that baking renders. This bakes the template with its
-default answers into a temporary folder, runs `poetry lock` there (which keeps
-the locked versions that still fit; pass --regenerate to move everything to
-the newest versions allowed), copies the lock back into the template and says
-whether it changed.
+The template keeps one lock per answer to `database` (the dependencies differ),
+each copied into a project unrendered, and the post-generation hook keeps the
+one that fits; so each must match the pyproject.toml that answer renders. For
+each, this bakes the template into a temporary folder, runs `poetry lock` there
+(which keeps the locked versions that still fit; pass --regenerate to move
+everything to the newest versions allowed), copies the lock back into the
+template and says whether it changed.
 
 Run it with the tooling venv's Python (make lock does): it uses cookiecutter's
 Python API and the poetry command installed beside that Python.
@@ -21,7 +22,12 @@ import tempfile
 from pathlib import Path
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
-TEMPLATE_LOCK = TEMPLATE_DIR / "{{cookiecutter.app_name}}" / "poetry.lock"
+PROJECT_DIR = TEMPLATE_DIR / "{{cookiecutter.app_name}}"
+# The template's lock for each answer to `database`.
+LOCKS = {
+    "none": PROJECT_DIR / "poetry.lock",
+    "postgresql": PROJECT_DIR / "poetry.postgresql.lock",
+}
 
 
 def tool(name: str) -> str:
@@ -32,7 +38,7 @@ def tool(name: str) -> str:
     return found
 
 
-def bake(output_dir: Path) -> Path:
+def bake(output_dir: Path, database: str) -> Path:
     try:
         from cookiecutter.main import cookiecutter
     except ImportError:
@@ -45,6 +51,7 @@ def bake(output_dir: Path) -> Path:
         cookiecutter(
             str(TEMPLATE_DIR),
             no_input=True,
+            extra_context={"database": database},
             output_dir=str(output_dir / "out"),
             config_file=str(config),
         )
@@ -67,24 +74,22 @@ def main() -> int:
     env.pop("VIRTUAL_ENV", None)  # lock for the project, not for an activated venv
     env["POETRY_VIRTUALENVS_IN_PROJECT"] = "true"  # any venv Poetry makes goes with the folder
 
-    before = TEMPLATE_LOCK.read_bytes()
-    with tempfile.TemporaryDirectory(prefix="refresh-lock-") as workdir:
-        project = bake(Path(workdir))
-        command = [tool("poetry"), "lock", "--no-interaction"]
-        if args.regenerate:
-            command.append("--regenerate")
-        print("$", " ".join(command), flush=True)
-        subprocess.run(command, cwd=project, env=env, check=True)
-        subprocess.run([tool("poetry"), "check", "--lock"], cwd=project, env=env, check=True)
-        after = (project / "poetry.lock").read_bytes()
-
-    if after == before:
-        print(f"{TEMPLATE_LOCK.relative_to(TEMPLATE_DIR)} is unchanged.")
-    else:
-        TEMPLATE_LOCK.write_bytes(after)
-        print(
-            f"{TEMPLATE_LOCK.relative_to(TEMPLATE_DIR)} changed: review `git diff` and commit it."
-        )
+    command = [tool("poetry"), "lock", "--no-interaction"]
+    if args.regenerate:
+        command.append("--regenerate")
+    for database, template_lock in LOCKS.items():
+        name = template_lock.relative_to(TEMPLATE_DIR)
+        with tempfile.TemporaryDirectory(prefix="refresh-lock-") as workdir:
+            project = bake(Path(workdir), database)
+            print(f"database={database}: $", " ".join(command), flush=True)
+            subprocess.run(command, cwd=project, env=env, check=True)
+            subprocess.run([tool("poetry"), "check", "--lock"], cwd=project, env=env, check=True)
+            after = (project / "poetry.lock").read_bytes()
+        if after == template_lock.read_bytes():
+            print(f"{name} is unchanged.")
+        else:
+            template_lock.write_bytes(after)
+            print(f"{name} changed: review `git diff` and commit it.")
     return 0
 
 

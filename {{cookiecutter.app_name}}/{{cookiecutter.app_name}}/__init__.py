@@ -6,7 +6,8 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api, errors
+from . import api, {% if cookiecutter.database == "postgresql" %}database, {% endif %}errors
+{%- if cookiecutter.database == "postgresql" %}, items{% endif %}
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -15,6 +16,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Settings come from FLASK_* environment variables (FLASK_SECRET_KEY sets
     SECRET_KEY), or from `test_config` in the tests. FLASK_SECRET_KEY_FILE names
     a file holding the key (a compose or Kubernetes secret), and wins.
+{%- if cookiecutter.database == "postgresql" %}
+    The database's settings are DATABASE_* variables (database.py).
+{%- endif %}
     """
     app = Flask(__name__)
     app.config.from_mapping(TRUSTED_PROXIES=0)
@@ -54,5 +58,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
 
     app.register_blueprint(api.bp)
+{%- if cookiecutter.database == "postgresql" %}
+    database.init_app(app)
+    app.register_blueprint(items.bp)
+{%- endif %}
     errors.register(app)
     return app
