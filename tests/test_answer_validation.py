@@ -14,7 +14,11 @@ import pytest
 from tests.helpers import TEMPLATE_DIR, cookiecutter_cli
 
 HOOK = TEMPLATE_DIR / "hooks" / "pre_gen_project.py"
-LOCK = TEMPLATE_DIR / "{{cookiecutter.app_name}}" / "poetry.lock"
+# The lock of each answer to `database`: the hook refuses the names of either.
+LOCKS = {
+    "database-none": TEMPLATE_DIR / "{{cookiecutter.app_name}}" / "poetry.lock",
+    "database-postgresql": TEMPLATE_DIR / "{{cookiecutter.app_name}}" / "poetry.postgresql.lock",
+}
 
 IDENTIFIER = (
     "must be a lowercase ASCII Python identifier: a letter, then letters, "
@@ -149,8 +153,9 @@ def hook_constant(name: str):
     raise AssertionError(f"{name} is not assigned in {HOOK}")
 
 
-def test_hook_refuses_the_import_name_of_every_locked_package():
-    lock = tomllib.loads(LOCK.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("lock_path", list(LOCKS.values()), ids=list(LOCKS))
+def test_hook_refuses_the_import_name_of_every_locked_package(lock_path):
+    lock = tomllib.loads(lock_path.read_text(encoding="utf-8"))
     import_names = {
         package["name"]: IMPORT_NAMES.get(package["name"], package["name"].replace("-", "_"))
         for package in lock["package"]
@@ -162,7 +167,7 @@ def test_hook_refuses_the_import_name_of_every_locked_package():
         if module not in hook_constant("DEPENDENCY_MODULES")
     }
     assert not uncovered, (
-        f"poetry.lock has packages whose import names hooks/pre_gen_project.py does not "
+        f"{lock_path.name} has packages whose import names hooks/pre_gen_project.py does not "
         f"refuse as app_name: {uncovered}. Add them to DEPENDENCY_MODULES (and to "
         f"IMPORT_NAMES in this test if the import name differs from the package name)."
     )

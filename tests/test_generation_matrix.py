@@ -1,7 +1,7 @@
 """Every combination of the options bakes a complete, valid project.
 
-Each combination (Python version x licence x GitHub Actions) is baked once per
-module; the checks below then read its files with the real parsers and tools.
+Each combination (Python version x licence x GitHub Actions x database) is baked
+once per module; the checks below then read its files with the real parsers and tools.
 Other ways to bake (git clone, --replay, cruft) are in test_generation_routes.py,
 refused answers in test_answer_validation.py.
 """
@@ -23,6 +23,7 @@ from tests.helpers import DEFAULT_ANSWERS, DEFAULT_APP_NAME, bake_ok, run, tool
 
 PYTHON_VERSIONS = ["3.11", "3.12", "3.13", "3.14"]
 LICENSES = ["MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"]
+DATABASES = ["none", "postgresql"]
 STAGES = ["staging", "development", "build", "production"]
 
 # What the licence choice writes: the SPDX expression in pyproject.toml and words
@@ -67,6 +68,19 @@ EXPECTED_FILES = [
     f"{DEFAULT_APP_NAME}/api.py",
     f"{DEFAULT_APP_NAME}/errors.py",
 ]
+# What database=postgresql adds, and only it.
+DATABASE_FILES = [
+    "secrets/postgres_password",
+    "tests/test_database_settings.py",
+    "tests/test_items.py",
+    "tests/test_migrations.py",
+    "tests/test_readiness.py",
+    f"{DEFAULT_APP_NAME}/database.py",
+    f"{DEFAULT_APP_NAME}/items.py",
+    f"{DEFAULT_APP_NAME}/migrations/alembic.ini",
+    f"{DEFAULT_APP_NAME}/migrations/env.py",
+    f"{DEFAULT_APP_NAME}/migrations/script.py.mako",
+]
 WORKFLOW = ".github/workflows/ci.yml"
 JINJA_LEFTOVERS = ["{{", "{%", "{#", "cookiecutter."]
 # The workflow's own syntax, meant to stay: GitHub expressions ${{ ... }} and
@@ -74,17 +88,22 @@ JINJA_LEFTOVERS = ["{{", "{%", "{#", "cookiecutter."]
 GITHUB_SYNTAX = re.compile(r"\$\{\{[^}]*\}\}|pattern=\{\{[a-z]+\}\}(?:\.\{\{[a-z]+\}\})?")
 
 
-def combination_id(python: str, license_: str, github_actions: bool) -> str:
-    return f"py{python}-{license_}-{'ci' if github_actions else 'noci'}"
+def combination_id(python: str, license_: str, github_actions: bool, database: str) -> str:
+    return f"py{python}-{license_}-{'ci' if github_actions else 'noci'}-db-{database}"
 
 
 COMBINATIONS = [
     pytest.param(
-        {"python_version": python, "license": license_, "github_actions": github_actions},
-        id=combination_id(python, license_, github_actions),
+        {
+            "python_version": python,
+            "license": license_,
+            "github_actions": github_actions,
+            "database": database,
+        },
+        id=combination_id(python, license_, github_actions, database),
     )
-    for python, license_, github_actions in itertools.product(
-        PYTHON_VERSIONS, LICENSES, [True, False]
+    for python, license_, github_actions, database in itertools.product(
+        PYTHON_VERSIONS, LICENSES, [True, False], DATABASES
     )
 ]
 
@@ -138,14 +157,24 @@ def test_the_tested_combinations_are_every_choice_the_template_offers():
     assert sorted(DEFAULT_ANSWERS["python_version"]) == PYTHON_VERSIONS
     assert sorted(DEFAULT_ANSWERS["license"]) == sorted(LICENSES)
     assert isinstance(DEFAULT_ANSWERS["github_actions"], bool)
+    assert DEFAULT_ANSWERS["database"] == DATABASES  # "none" first: the default
 
 
 # --- Every combination ------------------------------------------------------------
 
 
 def test_bakes_every_expected_file(baked):
-    missing = [name for name in EXPECTED_FILES if not (baked.path / name).is_file()]
+    expected = EXPECTED_FILES
+    if baked.answers["database"] == "postgresql":
+        expected = EXPECTED_FILES + DATABASE_FILES
+    missing = [name for name in expected if not (baked.path / name).is_file()]
     assert not missing, f"missing from the generated project: {missing}"
+
+
+def test_database_files_exist_only_with_a_database(baked):
+    present = [name for name in DATABASE_FILES if (baked.path / name).exists()]
+    assert present == (DATABASE_FILES if baked.answers["database"] == "postgresql" else [])
+    assert not (baked.path / "poetry.postgresql.lock").exists()  # the hook kept one lock
 
 
 def test_ci_workflow_exists_only_with_github_actions(baked):
@@ -195,7 +224,10 @@ def test_requires_python_is_the_same_for_every_image_python(baked, default_proje
 
 def test_compose_files_are_valid_compose_spec(baked):
     compose = yaml.safe_load((baked.path / "compose.yaml").read_text(encoding="utf-8"))
-    assert set(compose["services"]) == {"edge", "app", "dev"}
+    services = {"edge", "app", "dev"}
+    if baked.answers["database"] == "postgresql":
+        services |= {"migrate", "db"}
+    assert set(compose["services"]) == services
     domain = yaml.safe_load((baked.path / "compose.domain.yaml").read_text(encoding="utf-8"))
     assert set(domain["services"]) == {"edge"}
     run(
@@ -227,15 +259,28 @@ def test_dockerfile_has_the_four_stages_on_the_chosen_python(baked):
     assert dockerfile.parent_images == [image, "staging", "staging", image]
 
 
+def test_python_passes_ruff_with_the_projects_own_config(baked):
+    run(tool("ruff"), "check", "--no-cache", ".", cwd=baked.path)
+    run(tool("ruff"), "format", "--no-cache", "--check", ".", cwd=baked.path)
+
+
 def test_lock_file_is_in_sync_with_pyproject(baked):
     run(tool("poetry"), "check", "--lock", cwd=baked.path)
 
 
-def test_the_secret_key_file_is_fresh_and_readable_by_owner_and_group_only(baked):
-    key_file = baked.path / "secrets" / "flask_secret_key"
-    assert re.fullmatch(r"[0-9a-f]{64}\n", key_file.read_text(encoding="utf-8"))
-    assert stat.S_IMODE(key_file.stat().st_mode) == 0o640
-    assert stat.S_IMODE(key_file.parent.stat().st_mode) == 0o750
+def test_the_secret_files_are_fresh_and_readable_by_owner_and_group_only(baked):
+    names = ["flask_secret_key"]
+    if baked.answers["database"] == "postgresql":
+        names.append("postgres_password")
+    assert sorted(path.name for path in (baked.path / "secrets").iterdir()) == sorted(names)
+    values = set()
+    for name in names:
+        secret_file = baked.path / "secrets" / name
+        values.add(secret_file.read_text(encoding="utf-8"))
+        assert re.fullmatch(r"[0-9a-f]{64}\n", secret_file.read_text(encoding="utf-8"))
+        assert stat.S_IMODE(secret_file.stat().st_mode) == 0o640
+    assert len(values) == len(names)  # each secret its own
+    assert stat.S_IMODE((baked.path / "secrets").stat().st_mode) == 0o750
 
 
 def test_env_file_says_where_the_key_is_and_holds_no_key(baked):

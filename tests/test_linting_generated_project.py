@@ -27,6 +27,10 @@ COMBINATIONS = [
         },
         id="py3.12-Apache-2.0-ci-port9000",
     ),
+    pytest.param(
+        {"project_name": "Billing API", "database": "postgresql"},
+        id="py3.14-MIT-ci-postgresql-billing_api",
+    ),
 ]
 WITH_WORKFLOW = [
     param
@@ -97,7 +101,7 @@ def test_pre_commit_config_is_valid(project):
     run(tool("pre-commit"), "validate-config", ".pre-commit-config.yaml", cwd=project)
 
 
-@pytest.mark.parametrize("answers", COMBINATIONS[:2])
+@pytest.mark.parametrize("answers", [*COMBINATIONS[:2], COMBINATIONS[-1]])
 def test_pre_commit_hooks_all_pass_on_a_fresh_repository(
     answers, cookies, pre_commit_home, tmp_path, monkeypatch
 ):
