@@ -22,6 +22,7 @@ from tests.docker.helpers import (
     HTTP,
     DockerSession,
     Project,
+    docker,
     free_port,
     http_get,
     inspect,
@@ -110,6 +111,10 @@ def psql(project: Project, sql: str) -> str:
     return project.make("psql", input=sql).stdout
 
 
+def docker_exec(container: str, *command: str) -> str:
+    return docker("exec", container, *command).stdout
+
+
 def the_container(project: Project, service: str) -> str:
     [container] = project.containers(service)
     return container
@@ -149,6 +154,21 @@ def test_db_runs_as_postgres_with_no_capabilities_and_unpublished(running):
     assert re.search(r"^CapEff:\s+0+$", status, re.MULTILINE), status
     assert re.search(r"^NoNewPrivs:\s+1$", status, re.MULTILINE), status
     assert running.compose("exec", "-T", "db", "id", "-un").stdout.strip() == "postgres"
+
+
+def test_the_production_image_carries_the_migrations_and_no_build_or_client_tools(running):
+    app = the_container(running, "app")
+    script = (
+        f"import pathlib, {DEFAULT_APP_NAME} as app\n"
+        "folder = pathlib.Path(app.__file__).with_name('migrations')\n"
+        "print(*sorted(p.name for p in folder.rglob('*') if p.is_file()))"
+    )
+    listing = docker_exec(app, "python", "-c", script).split()
+    assert {"alembic.ini", "env.py", "script.py.mako"} <= set(listing)
+    assert any(name.endswith("_create_items.py") for name in listing), listing
+    tools = "gcc cc make psql pg_dump pg_config apt-get"
+    found = docker_exec(app, "sh", "-c", f"for t in {tools}; do command -v $t; done; true")
+    assert found.split() == ["/usr/bin/apt-get"], found  # the base image's, nothing added
 
 
 def test_no_more_connections_than_workers_times_threads(running):
