@@ -88,7 +88,7 @@ def test_postgresql_brings_sqlalchemy_2_psycopg_3_binary_and_flask_migrate(with_
         "sqlalchemy (>=2.0,<3)",
         "psycopg[binary] (>=3.2,<4)",
     } <= set(dependencies(with_postgresql))
-    assert DATABASE_PACKAGES <= locked_packages(with_postgresql)
+    assert locked_packages(with_postgresql) >= DATABASE_PACKAGES
 
 
 @pytest.mark.parametrize("database", ["none", "postgresql"], ids=lambda d: f"database-{d}")
@@ -190,9 +190,7 @@ def test_only_make_clean_removes_the_volume_and_make_help_says_so(with_postgresq
         pytest.param("psql", "exec db psql", id="psql"),
     ],
 )
-def test_make_targets_create_and_apply_migrations_and_open_psql(
-    with_postgresql, target, command
-):
+def test_make_targets_create_and_apply_migrations_and_open_psql(with_postgresql, target, command):
     commands = run(
         "make", "--dry-run", *target.split(), "COMPOSE=docker compose", cwd=with_postgresql
     ).stdout
@@ -220,9 +218,7 @@ def test_kubernetes_runs_the_migrations_before_the_app_and_probes_readiness(
     with_postgresql,
 ):
     rendered = run("kubectl", "kustomize", "deploy/kubernetes", cwd=with_postgresql).stdout
-    deployment = next(
-        doc for doc in yaml.safe_load_all(rendered) if doc["kind"] == "Deployment"
-    )
+    deployment = next(doc for doc in yaml.safe_load_all(rendered) if doc["kind"] == "Deployment")
     pod = deployment["spec"]["template"]["spec"]
     (migrate,) = pod["initContainers"]
     (app,) = pod["containers"]
@@ -257,3 +253,24 @@ def test_ci_tests_against_the_image_compose_runs(with_postgresql):
     assert job["services"]["postgres"]["image"] == db_image
     test_step = next(step for step in job["steps"] if step.get("name") == "Test")
     assert test_step["env"]["DATABASE_URL"].endswith(f"/{DEFAULT_APP_NAME}_test")
+
+
+def test_the_readmes_secret_command_gives_the_key_and_the_password_the_pods_read(
+    with_postgresql,
+):
+    readme = (with_postgresql / "README.md").read_text(encoding="utf-8")
+    [command] = re.findall(r"^kubectl create secret generic .+\\\n.+$", readme, re.MULTILINE)
+    created = run(
+        *command.replace("\\\n", " ").split(),
+        "--dry-run=client",
+        "--output=yaml",
+        cwd=with_postgresql,
+    ).stdout
+    keys = set(yaml.safe_load(created)["data"])
+    assert keys == {"flask-secret-key", "postgres-password"}
+    rendered = run("kubectl", "kustomize", "deploy/kubernetes", cwd=with_postgresql).stdout
+    deployment = next(doc for doc in yaml.safe_load_all(rendered) if doc["kind"] == "Deployment")
+    [app] = deployment["spec"]["template"]["spec"]["containers"]
+    env = {item["name"]: item["value"] for item in app["env"]}
+    read = {Path(env[name]).name for name in ("FLASK_SECRET_KEY_FILE", "DATABASE_PASSWORD_FILE")}
+    assert read == keys
