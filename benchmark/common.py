@@ -1,7 +1,8 @@
-"""What both sections of the benchmark use: running commands, the baked project, the
-label on everything they create, and the machine's facts.
+"""What the sections of the benchmark share: running commands, the baked project, the
+label on everything they create, images and the build cache, and the machine's facts.
 
-run.py measures builds, edge.py the production edge; run.py's main runs either or both.
+run.py measures builds, edge.py the production edge, database.py the database answer's
+cost; run.py's main runs any of them.
 """
 
 from __future__ import annotations
@@ -92,28 +93,67 @@ def wait_for_200(url: str, deadline: float) -> None:
     raise TimeoutError(url)
 
 
-def remove_leftovers() -> None:
-    """Every container and image with the benchmark's label: this run's, or what an
-    interrupted earlier run left behind."""
+def remove_leftovers(label: str = LABEL) -> None:
+    """Every container and image with `label` (by default the benchmark's): this run's, or
+    what an interrupted earlier run left behind."""
     for kind, remove in (("ps", "rm"), ("images", "rmi")):
-        listing = run(["docker", kind, "-aq", "--filter", f"label={LABEL}"],
+        listing = run(["docker", kind, "-aq", "--filter", f"label={label}"],
                       timeout=DOCKER_TIMEOUT, check=False)  # fmt: skip
         ids = sorted(set(listing.stdout.split()))
         if listing.returncode == 0 and ids:
             run(["docker", remove, "-f", *ids], timeout=DOCKER_TIMEOUT, check=False)
 
 
+def canonical(name: str) -> str:
+    """A package's name as PEP 503 compares them."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+# --- images and the build cache -----------------------------------------------------------
+
+
+def prune_build_cache() -> None:
+    """Empty the engine's whole build cache, cache mounts included: a cold build's start."""
+    docker("builder", "prune", "-af", timeout=DOCKER_TIMEOUT * 3)
+
+
+def image_size(ref: str) -> int:
+    return int(docker("image", "inspect", "--format", "{{.Size}}", ref))
+
+
+def image_fact(ref: str) -> str:
+    """An image's name, whether it is a local stand-in, its size and ID, for a report."""
+    fields = docker("image", "inspect", "--format",
+                    '{{.Id}} {{.Size}} {{index .Config.Labels "org.poetry-docker.stand-in"}}',
+                    ref).split()  # fmt: skip
+    kind = "a local stand-in built from Debian" if fields[2:] == ["true"] else "official"
+    return f"{ref} ({kind}), {int(fields[1]) / 1e6:.1f} MB, id {fields[0][7:19]}"
+
+
+def machine_load(prefix: str) -> str:
+    """The machine may be shared: what else ran while a section measured (containers not
+    named `prefix`...)."""
+    others = [name for name in docker("ps", "--format", "{{.Names}}").split()
+              if not name.startswith(prefix)]  # fmt: skip
+    one, five, _ = os.getloadavg()
+    return (
+        f"load average {one:.2f} (1 min), {five:.2f} (5 min), "
+        f"{len(others)} other containers running"
+    )
+
+
 # --- the project and the machine ----------------------------------------------------------
 
 
-def bake(workdir: Path, python: str) -> Path:
+def bake(workdir: Path, python: str, **answers: str) -> Path:
+    """The template baked into workdir/baked with `python` and `answers`, the rest default."""
     from cookiecutter.main import cookiecutter  # the tooling venv's
 
     baked = cookiecutter(
         str(REPO),
         no_input=True,
         output_dir=str(workdir / "baked"),
-        extra_context={"python_version": python},
+        extra_context={"python_version": python, **answers},
     )
     project = Path(baked)
     if project.name != APP_NAME:

@@ -57,6 +57,8 @@ from common import (
     docker,
     free_port,
     host_facts,
+    image_fact,
+    machine_load,
     remove_leftovers,
     run,
     template_commit,
@@ -423,25 +425,6 @@ def target(bare: Setup, edge: Setup) -> str:
     ])  # fmt: skip
 
 
-def image_fact(ref: str) -> str:
-    fields = docker("image", "inspect", "--format",
-                    '{{.Id}} {{.Size}} {{index .Config.Labels "org.poetry-docker.stand-in"}}',
-                    ref).split()  # fmt: skip
-    kind = "a local stand-in built from Debian" if fields[2:] == ["true"] else "official"
-    return f"{ref} ({kind}), {int(fields[1]) / 1e6:.1f} MB, id {fields[0][7:19]}"
-
-
-def machine_load() -> str:
-    """The machine may be shared: what else ran while this section measured."""
-    others = [name for name in docker("ps", "--format", "{{.Names}}").split()
-              if not name.startswith(PREFIX)]  # fmt: skip
-    one, five, _ = os.getloadavg()
-    return (
-        f"load average {one:.2f} (1 min), {five:.2f} (5 min), "
-        f"{len(others)} other containers running"
-    )
-
-
 def report(args, bare: Setup, edge: Setup, facts, notes) -> str:
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     wrk_version = run(["wrk", "-v"], timeout=30, check=False).stdout.split()[:2]
@@ -606,7 +589,7 @@ def main(args) -> None:
     with exit_on_sigterm():
         remove_compose_leftovers()
         try:
-            notes = {"template": template_commit(), "load_start": machine_load()}
+            notes = {"template": template_commit(), "load_start": machine_load(PREFIX)}
             session.project = bake(session.workdir, args.python)
             services = compose_config(session)["services"]
             options = bare_run_options(services["app"])
@@ -623,7 +606,7 @@ def main(args) -> None:
                 s = setup.siege
                 print(f"  siege {setup.name}: {s['answered']}/{s['tried']} answered, "
                       f"{s['slow_held_peak']} slow held at the peak", flush=True)  # fmt: skip
-            notes["load_end"] = machine_load()
+            notes["load_end"] = machine_load(PREFIX)
             logged_errors(session, bare, edge)
             edge_image = (session.project / "docker" / "edge" / "Dockerfile").read_text()
             caddy = re.search(r"^FROM\s+(\S+)", edge_image, re.M)[1]
