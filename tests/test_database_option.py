@@ -197,6 +197,16 @@ def test_make_targets_create_and_apply_migrations_and_open_psql(with_postgresql,
     assert command in commands
 
 
+@pytest.mark.parametrize(
+    ("target", "starts"),
+    [("dev", "up --build --detach --wait dev"), ("watch", "watch dev")],
+    ids=["dev", "watch"],
+)
+def test_the_development_server_starts_on_a_migrated_database(with_postgresql, target, starts):
+    commands = make_dry_run(with_postgresql, target)
+    assert commands.index("flask db upgrade") < commands.index(starts)
+
+
 def test_make_migration_autogenerates_in_the_development_image(with_postgresql):
     commands = make_dry_run(with_postgresql, "migration").splitlines()
     line = next(line for line in commands if "flask db migrate" in line)
