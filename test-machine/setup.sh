@@ -555,6 +555,8 @@ cmd_up() {
   # Not in the loop's word list, where a failure (no database image named) would not stop "up".
   images=$(official_images)
   for image in $images; do timed "image $image" ensure_image "$image"; done
+  # shellcheck source-path=SCRIPTDIR source=arm64.sh # qemu for arm64 and its base image
+  source "$(dirname "$0")/arm64.sh"; timed "arm64 (qemu, base image)" ensure_arm64
   echo "ready: engine $(engine_version), compose $(compose_version), buildx $(buildx_version); images: $(images_desc)"
 }
 

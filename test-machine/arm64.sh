@@ -1,0 +1,84 @@
+# shellcheck shell=bash
+# arm64 under emulation, for tests/docker/test_arm64_images.py. Sourced by setup.sh ("up"),
+# whose helpers and settings it uses (log, die, quietly, apt_install, WORK, SLIM_DPKG_OPTS,
+# python_dockerfile, ...); it starts no process, so "down" has nothing of it to stop.
+#
+# - QEMU's user-mode aarch64 emulator, registered with binfmt_misc with the F flag (the
+#   kernel opens the interpreter at registration, so it runs inside containers too).
+# - Where no registry answers (python:$ARM64_PYTHON-slim here is a stand-in), an arm64
+#   stand-in for it: the same Debian suite, bootstrapped with mmdebstrap --arch=arm64 (about
+#   3 minutes), dressed up by the same python_dockerfile, and tagged $ARM64_STAND_IN. Never
+#   python:X-slim: engine 20.10 keeps one image per tag, so that tag would replace the amd64
+#   image other tests build from. Where the official image was pulled, a registry answers
+#   and the test builds from the real multi-arch image through buildx instead.
+# shellcheck disable=SC2154 # WORK, SLIM_DPKG_OPTS and STAND_IN_LABEL are setup.sh's
+
+# trixie: the Debian release of the official python:*-slim images (Python 3.13 there).
+ARM64_PYTHON=${ARM64_PYTHON:-3.13}
+ARM64_STAND_IN=poetry-docker/python-arm64:$ARM64_PYTHON-slim
+ARM64_LABEL=org.poetry-docker.architecture
+
+ensure_qemu_arm64() {
+  local entry=/proc/sys/fs/binfmt_misc/qemu-aarch64
+  if ! command -v qemu-aarch64-static >/dev/null || ! command -v update-binfmts >/dev/null ||
+    ! command -v arch-test >/dev/null; then
+    # arch-test: mmdebstrap uses it to check that arm64 binaries can run here.
+    apt_install qemu-user-static binfmt-support arch-test
+  fi
+  [[ -e /proc/sys/fs/binfmt_misc/register ]] ||
+    mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc ||
+    die "cannot mount binfmt_misc: arm64 binaries cannot run on this machine"
+  [[ -e $entry ]] || quietly update-binfmts --enable qemu-aarch64
+  grep -q '^enabled' "$entry" 2>/dev/null || die "qemu-aarch64 is not enabled in $entry"
+  grep -q '^flags: .*F' "$entry" || die "qemu-aarch64 lacks binfmt's F flag: containers cannot use it"
+}
+
+# True when the local python:X-slim is a stand-in, or missing: no registry answered "up".
+python_is_stand_in() {
+  local label
+  label=$(docker image inspect -f "{{index .Config.Labels \"$STAND_IN_LABEL\"}}" \
+    "python:$ARM64_PYTHON-slim" 2>/dev/null) || return 0
+  [[ $label == true ]]
+}
+
+build_arm64_stand_in() {
+  local image="python:$ARM64_PYTHON-slim" suite ctx=$WORK/stand-in-arm64 base full opts=()
+  suite=$(debian_suite "$image") || die "no Debian suite stands in for $image"
+  base=poetry-docker/debian-rootfs:$suite-python-arm64
+  mkdir -p "$ctx/context"
+  command -v mmdebstrap >/dev/null || apt_install mmdebstrap
+  [[ $suite == forky ]] && opts+=(--aptopt='Acquire::Check-Valid-Until "false"')
+  # As make_rootfs does for amd64, with --arch=arm64: maintainer scripts run under QEMU.
+  TMPDIR=$WORK quietly mmdebstrap --arch=arm64 --variant=minbase \
+    --include="$(stand_in_packages "$image")" \
+    --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+    "${SLIM_DPKG_OPTS[@]}" "${opts[@]}" "$suite" "$ctx/rootfs.tar"
+  # Engine 20.10 records an imported image as amd64 whatever --platform says; the binaries
+  # in it are aarch64, and the label says so.
+  docker import "$ctx/rootfs.tar" "$base" >/dev/null
+  rm -f "$ctx/rootfs.tar"
+  full=$(docker run --rm "$base" python3 -c 'import platform; print(platform.python_version())')
+  [[ $full == "$ARM64_PYTHON".* ]] || die "Debian $suite (arm64) has python $full, not $ARM64_PYTHON"
+  cp "$HOST_CA" "$ctx/context/ca-certificates.crt"
+  python_dockerfile "$base" "$full" >"$ctx/context/Dockerfile"
+  docker build -q --label "$ARM64_LABEL=arm64" -t "$ARM64_STAND_IN" "$ctx/context" >/dev/null
+  docker rmi "$base" >/dev/null # only untags: its layer lives on in $ARM64_STAND_IN
+  [[ $(docker run --rm "$ARM64_STAND_IN" uname -m) == aarch64 ]] ||
+    die "$ARM64_STAND_IN does not run as aarch64"
+  docker run --rm "$ARM64_STAND_IN" python -c "import ssl, venv" ||
+    die "$ARM64_STAND_IN: python cannot import ssl and venv"
+  docker run --rm "$ARM64_STAND_IN" pip download -q --no-deps -d /tmp/x six >/dev/null ||
+    die "$ARM64_STAND_IN: pip cannot download from the package index (CA bundle?)"
+  log "$ARM64_STAND_IN: arm64 stand-in built from Debian $suite (python $full)"
+}
+
+ensure_arm64() {
+  ensure_qemu_arm64
+  if ! python_is_stand_in; then
+    log "python:$ARM64_PYTHON-slim is the official image: buildx builds from its arm64 variant"
+  elif docker image inspect "$ARM64_STAND_IN" >/dev/null 2>&1; then
+    log "$ARM64_STAND_IN: present"
+  else
+    build_arm64_stand_in
+  fi
+}
