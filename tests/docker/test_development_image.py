@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.docker.helpers import DockerSession, docker, http_get, wait_for_http
+from tests.docker.helpers import (
+    DockerSession,
+    docker,
+    http_get,
+    pre_commit_shellcheck_version,
+    wait_for_http,
+)
 from tests.helpers import DEFAULT_APP_NAME
 
 pytestmark = pytest.mark.docker
@@ -126,3 +132,34 @@ def test_project_test_suite_passes_inside_the_development_image(image):
     result = docker("run", "--rm", image("development"), "pytest", "-q", "-p", "no:cacheprovider")
     summary = result.stdout.strip().splitlines()[-1]
     assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
+
+
+# --- make lint's shellcheck: Debian's package, the version pre-commit pins -------------
+
+LINTER_PROBE = (
+    "dpkg -S /usr/bin/shellcheck && command -v shellcheck && . /etc/os-release"
+    " && echo $VERSION_CODENAME && dpkg-query -W -f '${Version}\\n' shellcheck"
+    " && shellcheck --version | sed -n 's/^version: //p'"
+    " && shellcheck docker/entrypoint.sh && echo clean"
+)
+
+
+def linter_probe(tag: str) -> list[str]:
+    result = docker("run", "--rm", "--entrypoint", "sh", tag, "-c", LINTER_PROBE)
+    return result.stdout.splitlines()
+
+
+def test_shellcheck_is_debians_package_and_lints_the_entrypoint(image):
+    owner, path, _, package, version, verdict = linter_probe(image("development"))
+    assert owner == "shellcheck: /usr/bin/shellcheck"
+    assert (path, verdict) == ("/usr/bin/shellcheck", "clean")
+    # The version of the base image's Debian release.
+    assert package.startswith(f"{version}-"), (package, version)
+
+
+def test_pre_commit_pins_the_shellcheck_of_the_trixie_image(image, default_project):
+    """python:3.13-slim is Debian trixie, stand-in or official (every official python:*-slim
+    image is): there, make lint and pre-commit run the same shellcheck."""
+    _, _, codename, _, version, _ = linter_probe(image("development", "3.13"))
+    assert codename == "trixie"
+    assert version == pre_commit_shellcheck_version(default_project)
