@@ -23,6 +23,16 @@ def default_project(cookies_session) -> Path:
     return bake_ok(cookies_session)
 
 
+@pytest.fixture(scope="session")
+def without_database(cookies_session) -> Path:
+    return bake_ok(cookies_session, database="none")
+
+
+@pytest.fixture(scope="session")
+def with_postgresql(cookies_session) -> Path:
+    return bake_ok(cookies_session, database="postgresql")
+
+
 @pytest.fixture
 def project_copy(default_project: Path, tmp_path: Path) -> Path:
     """A private copy of the default project, for a test that edits it."""

@@ -156,3 +156,25 @@ def docker_problem() -> str | None:
         except (OSError, subprocess.SubprocessError):
             return problem
     return None
+
+
+# --- Reading a generated project as data -----------------------------------------------
+
+
+def locked_packages(project: Path) -> set[str]:
+    lock = tomllib.loads((project / "poetry.lock").read_text(encoding="utf-8"))
+    return {package["name"] for package in lock["package"]}
+
+
+def dependencies(project: Path) -> list[str]:
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    return pyproject["project"]["dependencies"]
+
+
+def compose_services(project: Path) -> dict:
+    return yaml.safe_load((project / "compose.yaml").read_text(encoding="utf-8"))["services"]
+
+
+def make_dry_run(project: Path, target: str) -> str:
+    """The commands `make TARGET` would run, as make prints them."""
+    return run("make", "--dry-run", target, "COMPOSE=docker compose", cwd=project).stdout

@@ -6,13 +6,22 @@ workflow. The database running for real is in tests/docker/test_database_*.py.
 """
 
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.helpers import DEFAULT_APP_NAME, TEMPLATE_DIR, bake_ok, run, tool
+from tests.helpers import (
+    DEFAULT_APP_NAME,
+    TEMPLATE_DIR,
+    bake_ok,
+    compose_services,
+    dependencies,
+    locked_packages,
+    make_dry_run,
+    run,
+    tool,
+)
 
 DATABASE_PACKAGES = {
     "alembic",
@@ -23,35 +32,6 @@ DATABASE_PACKAGES = {
     "sqlalchemy",
 }
 FLASK_DB_UPGRADE = ["flask", "--app", DEFAULT_APP_NAME, "db", "upgrade"]
-
-
-@pytest.fixture(scope="module")
-def without_database(cookies_session) -> Path:
-    return bake_ok(cookies_session, database="none")
-
-
-@pytest.fixture(scope="module")
-def with_postgresql(cookies_session) -> Path:
-    return bake_ok(cookies_session, database="postgresql")
-
-
-def locked_packages(project: Path) -> set[str]:
-    lock = tomllib.loads((project / "poetry.lock").read_text(encoding="utf-8"))
-    return {package["name"] for package in lock["package"]}
-
-
-def dependencies(project: Path) -> list[str]:
-    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    return pyproject["project"]["dependencies"]
-
-
-def compose_services(project: Path) -> dict:
-    return yaml.safe_load((project / "compose.yaml").read_text(encoding="utf-8"))["services"]
-
-
-def make_dry_run(project: Path, target: str) -> str:
-    """The commands `make TARGET` would run, as make prints them."""
-    return run("make", "--dry-run", target, "COMPOSE=docker compose", cwd=project).stdout
 
 
 # --- database=none: nothing of it -------------------------------------------------

@@ -22,7 +22,7 @@ from tests.docker.helpers import (
     Flavour,
     KubePod,
     Project,
-    free_port,
+    compose_project,
     make_flavours,
     start_with_make_run,
     wait_for_http,
@@ -74,10 +74,7 @@ def new_project(
 
     def setup(flavour: str) -> Project:
         flavours[flavour].prepare()
-        name = docker_session.compose_project(project_copy)
-        port = free_port()
-        env = {**flavours[flavour].env, "COMPOSE_PROJECT_NAME": name, "APP_PORT": str(port)}
-        project = Project(project_copy, name, port, env)
+        project = compose_project(docker_session, project_copy, flavours[flavour].env)
         started.append(project)
         return project
 
@@ -126,3 +123,35 @@ def kube_pod(production: str, default_project: Path, tmp_path_factory) -> Iterat
         yield pod
     finally:
         pod.down()
+
+
+@pytest.fixture(scope="module")
+def postgresql_copy(docker_session: DockerSession, with_postgresql: Path, tmp_path_factory):
+    """postgresql_copy(): a fresh copy of the database=postgresql project, with its own
+    compose project name and port; taken down with its volumes at the end."""
+    projects: list[Project] = []
+
+    def copy() -> Project:
+        directory = tmp_path_factory.mktemp("postgresql") / DEFAULT_APP_NAME
+        shutil.copytree(with_postgresql, directory, symlinks=True)
+        project = compose_project(docker_session, directory)
+        projects.append(project)
+        return project
+
+    yield copy
+    for project in projects:
+        project.down()
+
+
+@pytest.fixture(scope="module")
+def postgresql_stack(postgresql_copy) -> Iterator[Project]:
+    """`make run` in a copy: edge, app, migrate and db."""
+    project = postgresql_copy()
+    project.make("run")
+    yield project
+
+
+@pytest.fixture(scope="module")
+def postgresql_dev(postgresql_copy) -> Project:
+    """A copy for make test, make dev and make migration."""
+    return postgresql_copy()

