@@ -2,11 +2,13 @@
 """Build speed and image size: the template's Dockerfile beside three reference recipes.
 
 Run it with `make benchmark` (extra options through BENCHMARK_ARGS, for example
-BENCHMARK_ARGS="--runs 1 --variants light" for a quick look). It has two sections,
-chosen with --sections (default "build,edge"): "build", described here, and "edge", the
-production edge against the bare production image, described in edge.py, which writes
-its own report (results/edge.md and edge.json) so that running one section never
-overwrites the other's figures.
+BENCHMARK_ARGS="--runs 1 --variants light" for a quick look). It has three sections,
+chosen with --sections (default "build,edge"): "build", described here; "edge", the
+production edge against the bare production image, described in edge.py; and "arm64",
+the images built for linux/arm64 under emulation beside linux/amd64, described in
+arm64.py (not in the default: it takes minutes per run). edge.py and arm64.py write
+their own reports (results/edge.md, arm64.md and their .json) so that running one
+section never overwrites another's figures.
 
 For each dependency set it bakes the template, and builds four production images from
 the same sources on the same python:<v>-slim base image:
@@ -50,6 +52,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import arm64
 import edge
 from common import (
     APP_NAME,
@@ -490,7 +493,7 @@ def report(session: Session, args, variants, results, started: float) -> str:
 # --- main ----------------------------------------------------------------------------------
 
 
-SECTIONS = ("build", "edge")
+SECTIONS = ("build", "edge", "arm64")
 
 
 def parse_args(argv=None):
@@ -503,8 +506,10 @@ def parse_args(argv=None):
         "--sections",
         default="build,edge",
         type=lambda text: [s for s in text.split(",") if s],
-        help="comma-separated among build (the builds against the recipes, to latest.md) and edge "
-        "(edge.py: the production edge against the bare image, to edge.md); default both",
+        help="comma-separated among build (the builds against the recipes, to latest.md), edge "
+        "(edge.py: the production edge against the bare image, to edge.md) and arm64 "
+        "(arm64.py: both images for linux/arm64 under QEMU and for amd64, to arm64.md); "
+        "default build,edge",
     )
     parser.add_argument(
         "--runs",
@@ -529,7 +534,7 @@ def parse_args(argv=None):
     if args.runs < 1 or not args.variants or set(args.variants) - set(VARIANTS):
         parser.error("--runs must be >= 1 and --variants a subset of light,heavy")
     if not args.sections or set(args.sections) - set(SECTIONS):
-        parser.error("--sections must be a subset of build,edge")
+        parser.error("--sections must be a subset of build,edge,arm64")
     return args
 
 
@@ -560,6 +565,8 @@ def main(argv=None) -> None:
         benchmark_builds(args)
     if "edge" in args.sections:
         edge.main(args)
+    if "arm64" in args.sections:
+        arm64.main(args)
 
 
 def benchmark_builds(args) -> None:
