@@ -2,13 +2,14 @@
 """Build speed and image size: the template's Dockerfile beside three reference recipes.
 
 Run it with `make benchmark` (extra options through BENCHMARK_ARGS, for example
-BENCHMARK_ARGS="--runs 1 --variants light" for a quick look). It has three sections,
+BENCHMARK_ARGS="--runs 1 --variants light" for a quick look). It has four sections,
 chosen with --sections (default "build,edge"): "build", described here; "edge", the
-production edge against the bare production image, described in edge.py; and "arm64",
+production edge against the bare production image, described in edge.py; "arm64",
 the images built for linux/arm64 under emulation beside linux/amd64, described in
-arm64.py (not in the default: it takes minutes per run). edge.py and arm64.py write
-their own reports (results/edge.md, arm64.md and their .json) so that running one
-section never overwrites another's figures.
+arm64.py (not in the default: it takes minutes per run); and "database", the production
+image with database=postgresql beside none, described in database.py. edge.py, arm64.py
+and database.py write their own reports (results/edge.md, arm64.md, database.md and
+their .json) so that running one section never overwrites another's figures.
 
 For each dependency set it bakes the template, and builds four production images from
 the same sources on the same python:<v>-slim base image:
@@ -53,6 +54,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import arm64
+import database
 import edge
 from common import (
     APP_NAME,
@@ -61,9 +63,12 @@ from common import (
     LABEL,
     SECRET_KEY,
     bake,
+    canonical,
     docker,
     free_port,
     host_facts,
+    image_size,
+    prune_build_cache,
     remove_leftovers,
     run,
     template_commit,
@@ -145,10 +150,6 @@ class Session:
 
 
 # --- the projects -----------------------------------------------------------------------
-
-
-def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def lock_versions(lock_file: Path) -> set[tuple[str, str]]:
@@ -262,10 +263,6 @@ def prepare_variant(session: Session, baked: Path, name: str) -> Variant:
 # --- Docker measurements -------------------------------------------------------------
 
 
-def prune_build_cache() -> None:
-    docker("builder", "prune", "-af", timeout=DOCKER_TIMEOUT * 3)
-
-
 def build(session: Session, context: Path, dockerfile: Path | None, tag: str, log: str):
     cmd = ["docker", "build", "--progress=plain", "--label", LABEL, "-t", tag]
     cmd += ["--build-arg", f"PYTHON_VERSION={session.python}"]
@@ -274,10 +271,6 @@ def build(session: Session, context: Path, dockerfile: Path | None, tag: str, lo
     seconds = timed([*cmd, context], timeout=BUILD_TIMEOUT, log=session.logs / f"{log}.log")
     session.images.add(docker("image", "inspect", "--format", "{{.Id}}", tag))
     return seconds
-
-
-def image_size(ref: str) -> int:
-    return int(docker("image", "inspect", "--format", "{{.Size}}", ref))
 
 
 def start_and_stop(session: Session, image: str) -> tuple[float, float, int]:
@@ -493,7 +486,7 @@ def report(session: Session, args, variants, results, started: float) -> str:
 # --- main ----------------------------------------------------------------------------------
 
 
-SECTIONS = ("build", "edge", "arm64")
+SECTIONS = ("build", "edge", "arm64", "database")
 
 
 def parse_args(argv=None):
@@ -507,15 +500,17 @@ def parse_args(argv=None):
         default="build,edge",
         type=lambda text: [s for s in text.split(",") if s],
         help="comma-separated among build (the builds against the recipes, to latest.md), edge "
-        "(edge.py: the production edge against the bare image, to edge.md) and arm64 "
-        "(arm64.py: both images for linux/arm64 under QEMU and for amd64, to arm64.md); "
-        "default build,edge",
+        "(edge.py: the production edge against the bare image, to edge.md), arm64 "
+        "(arm64.py: both images for linux/arm64 under QEMU and for amd64, to arm64.md) and "
+        "database (database.py: the production image with database=postgresql beside none, "
+        "to database.md); default build,edge",
     )
     parser.add_argument(
         "--runs",
         type=int,
         default=3,
-        help="runs per recipe, and wrk runs per edge setup (median; default 3)",
+        help="runs per recipe, per database answer, and wrk runs per edge setup "
+        "(median; default 3)",
     )
     parser.add_argument(
         "--variants",
@@ -528,13 +523,13 @@ def parse_args(argv=None):
         "--output",
         type=Path,
         default=BENCHMARK_DIR / "results",
-        help="folder for latest.md, latest.json, edge.md, edge.json and the logs",
+        help="folder for latest.md, edge.md, arm64.md, database.md, their .json and the logs",
     )
     args = parser.parse_args(argv)
     if args.runs < 1 or not args.variants or set(args.variants) - set(VARIANTS):
         parser.error("--runs must be >= 1 and --variants a subset of light,heavy")
     if not args.sections or set(args.sections) - set(SECTIONS):
-        parser.error("--sections must be a subset of build,edge,arm64")
+        parser.error("--sections must be a subset of " + ",".join(SECTIONS))
     return args
 
 
@@ -567,6 +562,8 @@ def main(argv=None) -> None:
         edge.main(args)
     if "arm64" in args.sections:
         arm64.main(args)
+    if "database" in args.sections:
+        database.main(args)
 
 
 def benchmark_builds(args) -> None:
