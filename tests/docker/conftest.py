@@ -18,12 +18,14 @@ import pytest
 from tests.docker.helpers import (
     DEFAULT_PYTHON,
     TEST_DOMAIN,
+    Arm64Builder,
     DockerSession,
     Flavour,
     KubePod,
     Project,
     compose_project,
     make_flavours,
+    say,
     start_with_make_run,
     wait_for_http,
     write_test_views_override,
@@ -155,3 +157,27 @@ def postgresql_stack(postgresql_copy) -> Iterator[Project]:
 def postgresql_dev(postgresql_copy) -> Project:
     """A copy for make test, make dev and make migration."""
     return postgresql_copy()
+
+
+@pytest.fixture(scope="module")
+def arm64(docker_session, default_project) -> Iterator[Arm64Builder]:
+    builder = Arm64Builder(docker_session, default_project)
+    try:
+        yield builder
+    finally:
+        builder.close()
+
+
+@pytest.fixture(scope="module")
+def arm64_development(arm64, request) -> str:
+    tag, seconds = arm64.build("development", "--no-cache")
+    say(request, f"development image: {seconds:.1f} s, cold (no layer cache), {arm64.base}")
+    return tag
+
+
+@pytest.fixture(scope="module")
+def arm64_production(arm64, arm64_development, request) -> str:
+    # After the development build, as a user's second build: staging is cached.
+    tag, seconds = arm64.build("production")
+    say(request, f"production image: {seconds:.1f} s, staging cached, {arm64.base}")
+    return tag

@@ -874,3 +874,115 @@ def docker_exec(container: str, *command: str) -> str:
 def the_container(project: Project, service: str) -> str:
     [container] = project.containers(service)
     return container
+
+
+# --- arm64 under emulation (test_arm64_images.py) --------------------------------------
+
+ARM64_PYTHON = "3.13"
+OFFICIAL_BASE = f"python:{ARM64_PYTHON}-slim"
+# test-machine/arm64.sh names it so; the label marks setup.sh's stand-ins.
+ARM64_STAND_IN = f"poetry-docker/python-arm64:{ARM64_PYTHON}-slim"
+STAND_IN_LABEL = "org.poetry-docker.stand-in"
+BUILD_TIMEOUT = 1800  # seconds per build under emulation (measured: a few minutes)
+START_TIMEOUT = 120  # seconds for gunicorn to answer under emulation
+AARCH64_ELF_MACHINE = 183  # EM_AARCH64, the e_machine field of an ELF header
+
+# Printed by the development container: what runs, and where each linter comes from.
+DEV_PROBE = r"""
+import json, platform, shutil, subprocess
+
+def sh(*command):
+    return subprocess.run(command, capture_output=True, text=True)
+
+def elf_machine(command):
+    with open(shutil.which(command), "rb") as binary:
+        header = binary.read(20)
+    assert header[:4] == b"\x7fELF", command
+    return int.from_bytes(header[18:20], "little")
+
+print(json.dumps({
+    "uname": sh("uname", "-m").stdout.strip(),
+    "machine": platform.machine(),
+    "codename": platform.freedesktop_os_release()["VERSION_CODENAME"],
+    "shellcheck_path": shutil.which("shellcheck"),
+    "shellcheck_owner": sh("dpkg", "-S", "/usr/bin/shellcheck").stdout.strip(),
+    "shellcheck_package": sh("dpkg-query", "-W", "-f", "${Version}", "shellcheck").stdout,
+    "shellcheck_version": sh("shellcheck", "--version").stdout,
+    "shellcheck_run": sh("shellcheck", "docker/entrypoint.sh").returncode,
+    "shellcheck_elf": elf_machine("shellcheck"),
+    "hadolint_version": sh("hadolint", "--version").stdout.strip(),
+    "hadolint_elf": elf_machine("hadolint"),
+    "ruff_run": sh("ruff", "check", "--no-cache", ".").returncode,
+    "ruff_elf": elf_machine("ruff"),
+    "python_elf": elf_machine("python3"),
+}))
+"""
+
+
+def say(request: pytest.FixtureRequest, line: str) -> None:
+    """A line in pytest's own output, captured or not (the measured build times)."""
+    print(f"[arm64] {line}")  # in the captured output, should the test fail
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"[arm64] {line}")
+
+
+def image_label(image: str, label: str) -> str | None:
+    """The label's value on a local image, "" if unset, None if there is no such image."""
+    result = docker(
+        "image", "inspect", "-f", f'{{{{index .Config.Labels "{label}"}}}}', image, check=False
+    )
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+class Arm64Builder:
+    """Builds the project's stages for linux/arm64 in whichever way this machine allows."""
+
+    def __init__(self, session: DockerSession, context: Path):
+        self.session = session
+        self.context = context
+        self.stand_in = image_label(OFFICIAL_BASE, STAND_IN_LABEL) in ("true", None)
+        self.builder: str | None = None
+        if self.stand_in:
+            if image_label(ARM64_STAND_IN, STAND_IN_LABEL) != "true":
+                pytest.fail(
+                    f"{OFFICIAL_BASE} is a local stand-in (no registry answered) and the arm64 "
+                    f"stand-in {ARM64_STAND_IN} is missing: run test-machine/setup.sh up",
+                    pytrace=False,
+                )
+            # The stand-in under a tag of this run's own in the python repository.
+            self.python_version = f"{ARM64_PYTHON}-{RUN_PREFIX}-arm64"
+            alias = f"python:{self.python_version}-slim"
+            docker("tag", ARM64_STAND_IN, alias)
+            session.images.add(alias)
+            self.base = f"{alias} (the arm64 stand-in {ARM64_STAND_IN}, Debian's packages)"
+        else:
+            # A builder of this run: the docker-container driver pulls and builds any
+            # platform in a store of its own, leaving the engine's python:X-slim alone.
+            self.python_version = ARM64_PYTHON
+            self.builder = session.name("arm64-builder")
+            docker("buildx", "create", "--name", self.builder, "--driver", "docker-container")
+            self.base = f"{OFFICIAL_BASE} (the official image's linux/arm64 variant, via buildx)"
+
+    def build(self, target: str, *extra: str) -> tuple[str, float]:
+        """Build target; return its tag and the build's wall-clock time in seconds."""
+        tag = f"{self.session.name(f'arm64-{target}')}:test"
+        self.session.images.add(tag)
+        common = (
+            "--target", target, "--tag", tag,
+            "--build-arg", f"PYTHON_VERSION={self.python_version}", *extra,
+        )  # fmt: skip
+        if self.builder:
+            command = ("buildx", "build", "--builder", self.builder, "--platform", "linux/arm64",
+                       "--load", *common)  # fmt: skip
+        else:
+            command = ("build", *common)
+        started = time.monotonic()
+        docker(*command, str(self.context), timeout=BUILD_TIMEOUT)
+        return tag, time.monotonic() - started
+
+    def close(self) -> None:
+        if self.builder:
+            docker("buildx", "rm", "--force", self.builder, check=False)
