@@ -126,11 +126,19 @@ def test_the_same_slow_clients_starve_gunicorn_published_directly(docker_session
     url = docker_session.url(bare)
     wait_for_http(url, container=bare)
     port = urllib.parse.urlsplit(url).port
-    result = slow_client_siege(
-        port, slow=SLOW_CONNECTIONS, duration=10, interval=10, timeout=NORMAL_TIMEOUT
-    )
-    assert result.slow_held_peak == SLOW_CONNECTIONS, result
-    assert result.answered < result.tried, result
+    # Two sieges at most: once in a full CI run (1 of 5 so far) gunicorn answered every
+    # normal request of a siege, cause unknown; one starved client shows what the
+    # control is for, that the siege can starve a server without the edge.
+    results = []
+    for _ in range(2):
+        result = slow_client_siege(
+            port, slow=SLOW_CONNECTIONS, duration=10, interval=10, timeout=NORMAL_TIMEOUT
+        )
+        assert result.slow_held_peak == SLOW_CONNECTIONS, result
+        results.append(result)
+        if result.answered < result.tried:
+            break
+    assert any(result.answered < result.tried for result in results), results
 
 
 # --- Load, addresses, limits ----------------------------------------------------------------
