@@ -36,7 +36,10 @@ def test_watch_rebuilds_the_dev_image_when_pyproject_changes(new_project, comman
             file.write("# changed while watching\n")
 
         def rebuilt() -> str | None:
-            containers = project.containers("dev")
+            listing = project.compose("ps", "--all", "--quiet", "dev", check=False)
+            if listing.returncode != 0:  # watch removed a container ps had just listed
+                return None
+            containers = listing.stdout.split()
             if containers == [first] or len(containers) != 1 or not answers_health(project):
                 return None
             return containers[0]
