@@ -47,13 +47,23 @@ def container(stack: Project, service: str) -> str:
 
 
 def request(url: str, headers: dict[str, str] | None = None, data: bytes | None = None):
-    """Send a request; return (status, headers, body) whatever the status."""
-    prepared = urllib.request.Request(url, headers=headers or {}, data=data)
-    try:
-        with HTTP.open(prepared, timeout=10) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
+    """Send a request; return (status, headers, body) whatever the status.
+
+    A server may answer (413) and close while a large body is still being sent; the
+    client then sees a broken pipe instead of the answer, so it sends again (5 times
+    at most)."""
+    for attempt in range(5):
+        prepared = urllib.request.Request(url, headers=headers or {}, data=data)
+        try:
+            with HTTP.open(prepared, timeout=10) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+        except urllib.error.URLError as error:
+            early_close = isinstance(error.reason, (BrokenPipeError, ConnectionResetError))
+            if not (early_close and data) or attempt == 4:
+                raise
+    raise AssertionError("unreachable")
 
 
 # --- The configuration ---------------------------------------------------------------------
