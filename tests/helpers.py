@@ -175,6 +175,7 @@ def compose_services(project: Path) -> dict:
     return yaml.safe_load((project / "compose.yaml").read_text(encoding="utf-8"))["services"]
 
 
-def make_dry_run(project: Path, target: str) -> str:
-    """The commands `make TARGET` would run, as make prints them."""
-    return run("make", "--dry-run", target, "COMPOSE=docker compose", cwd=project).stdout
+def make_dry_run(project: Path, *targets: str) -> str:
+    """The commands `make TARGETS...` would run, as make prints them (variables such as
+    MESSAGE=... may be among the arguments)."""
+    return run("make", "--dry-run", *targets, "COMPOSE=docker compose", cwd=project).stdout

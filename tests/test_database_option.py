@@ -171,10 +171,7 @@ def test_only_make_clean_removes_the_volume_and_make_help_says_so(with_postgresq
     ],
 )
 def test_make_targets_create_and_apply_migrations_and_open_psql(with_postgresql, target, command):
-    commands = run(
-        "make", "--dry-run", *target.split(), "COMPOSE=docker compose", cwd=with_postgresql
-    ).stdout
-    assert command in commands
+    assert command in make_dry_run(with_postgresql, *target.split())
 
 
 @pytest.mark.parametrize(
