@@ -7,9 +7,9 @@
 #   kernel opens the interpreter at registration, so it runs inside containers too).
 # - Where no registry answers (python:$ARM64_PYTHON-slim here is a stand-in), an arm64
 #   stand-in for it: the same Debian suite, bootstrapped with mmdebstrap --arch=arm64 (about
-#   3 minutes), dressed up by the same python_dockerfile, and tagged $ARM64_STAND_IN. Never
-#   python:X-slim: engine 20.10 keeps one image per tag, so that tag would replace the amd64
-#   image other tests build from. Where the official image was pulled, a registry answers
+#   5 minutes), dressed up by the same python_dockerfile, and tagged $ARM64_STAND_IN. Never
+#   python:X-slim: the engine's overlay2 store keeps one image per tag, so that tag would
+#   replace the amd64 image other tests build from. Where the official image was pulled, a registry answers
 #   and the test builds from the real multi-arch image through buildx instead.
 # shellcheck disable=SC2154 # WORK, SLIM_DPKG_OPTS and STAND_IN_LABEL are setup.sh's
 
@@ -53,7 +53,7 @@ build_arm64_stand_in() {
     --include="$(stand_in_packages "$image")" \
     --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
     "${SLIM_DPKG_OPTS[@]}" "${opts[@]}" "$suite" "$ctx/rootfs.tar"
-  # Engine 20.10 records an imported image as amd64 whatever --platform says; the binaries
+  # Imported without --platform, the engine records the host's amd64; the binaries
   # in it are aarch64, and the label says so.
   docker import "$ctx/rootfs.tar" "$base" >/dev/null
   rm -f "$ctx/rootfs.tar"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The test machine: set up what the template's Docker tests need, on a bare Debian 12 machine
-# with no image registry (CI's) as on a laptop that already has Docker: a Docker engine, the
-# Compose v2 and buildx CLI plugins, and the official base images, pulled when a registry
-# answers, otherwise built locally as stand-ins from Debian packages; and Podman, which
-# runs the generated Kubernetes manifests' pod.
+# with no image registry (CI's) as on a laptop that already has Docker: a Docker 28 engine
+# with the Compose 2 and buildx CLI plugins (Debian forky's packages, where none answers);
+# the official base images, pulled when a registry answers, otherwise built locally as
+# stand-ins from Debian packages; and Podman, which runs the Kubernetes manifests' pod.
 #
 #   test-machine/setup.sh up       idempotent; every step is skipped when already satisfied
 #   test-machine/setup.sh tools    idempotent; the benchmark's load generator, wrk
@@ -104,6 +104,15 @@ apt_install() {
 
 # ---------------------------------------------------------------- engine
 
+# Docker 28, as users run it, from Debian forky's packages, which need glibc 2.34 (Debian 12
+# has 2.36). Each PACKAGE:PREFIX pins the major line: a moved major stops the setup.
+ENGINE_PACKAGES=(docker.io:28. docker-cli:28. containerd:2. docker-compose:2. docker-buildx:0.)
+ENGINE_SUITE=forky
+# Unpacked here, outside dpkg's database: the system's packages are not touched.
+ENGINE_DIR=${ENGINE_DIR:-/opt/poetry-docker/engine}
+# From Debian 12 itself: forky's runc needs glibc 2.38, and Debian 12's runc 1.1.5 works.
+ENGINE_HOST_PACKAGES=(runc iptables tini)
+
 engine_answers() { docker info >/dev/null 2>&1; }
 
 proc_start_time() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null; }
@@ -119,11 +128,65 @@ our_dockerd_pid() {
   echo "$pid"
 }
 
+# A private deb822 list for SUITE: the system's Debian entry minus security, suite replaced.
+write_suite_sources() { # SUITE FILE
+  local src=/etc/apt/sources.list.d/debian.sources
+  [[ -f $src ]] || die "$src not found: cannot derive the Debian mirror to fetch from"
+  awk -v RS= -v ORS='\n\n' '!/security/ {print; exit}' "$src" |
+    sed "s/^Suites:.*/Suites: $1/" >"$2"
+}
+
+# apt-get against private lists and cache: the system apt setup is not touched. forky is
+# Debian's testing release, whose Release file on this mirror is past its Valid-Until date.
+suite_apt() { # SUITE APT-ARGS...
+  local dir=$WORK/apt-$1
+  apt-get -o Dir::Etc::sourcelist="$dir/$1.sources" -o Dir::Etc::sourceparts=- \
+    -o Dir::State::Lists="$dir/lists" -o Dir::Cache::archives="$dir/archives" \
+    -o Acquire::Check-Valid-Until=false "${@:2}"
+}
+
+# Download PACKAGE:PREFIX... from SUITE into $WORK/apt-SUITE/debs, each checked against its
+# expected version prefix.
+download_from_suite() { # SUITE PACKAGE:PREFIX...
+  local suite=$1 dir=$WORK/apt-$1 spec name prefix deb version
+  mkdir -p "$dir/lists/partial" "$dir/archives/partial" "$dir/debs"
+  chown _apt "$dir/debs" 2>/dev/null || true # apt downloads as user _apt when it exists
+  write_suite_sources "$suite" "$dir/$suite.sources"
+  suite_apt "$suite" -qq update
+  shift
+  (cd "$dir/debs" && suite_apt "$suite" -qq download "${@%%:*}")
+  for spec in "$@"; do
+    name=${spec%%:*} prefix=${spec#*:}
+    deb=$(compgen -G "$dir/debs/${name}_*.deb") || die "Debian $suite: $name was not downloaded"
+    version=$(dpkg-deb -f "$deb" Version)
+    [[ $version == "$prefix"* ]] ||
+      die "Debian $suite's $name is $version, not $prefix*: its major version moved;" \
+        "check that it still runs here, then update ENGINE_PACKAGES in $0"
+    log "Debian $suite: $name $version"
+  done
+}
+
+install_engine() {
+  local deb
+  apt_install "${ENGINE_HOST_PACKAGES[@]}"
+  download_from_suite "$ENGINE_SUITE" "${ENGINE_PACKAGES[@]}"
+  rm -rf "$ENGINE_DIR.new"
+  mkdir -p "$ENGINE_DIR.new"
+  for deb in "$WORK/apt-$ENGINE_SUITE"/debs/*.deb; do dpkg -x "$deb" "$ENGINE_DIR.new"; done
+  # dockerd runs docker-init (tini) for `docker run --init`; Debian 12's static tini is it.
+  ln -sf /usr/bin/tini-static "$ENGINE_DIR.new/usr/bin/docker-init"
+  rm -rf "$ENGINE_DIR"
+  mv "$ENGINE_DIR.new" "$ENGINE_DIR" # whole or not at all: a half-unpacked engine never runs
+  log "installed Docker $("$ENGINE_DIR/usr/sbin/dockerd" --version | awk '{print $3}' | tr -d ,) into $ENGINE_DIR"
+}
+
 start_dockerd() { # prints the new PID
   local pid
+  # dockerd finds containerd, its shim and docker-init on PATH: the engine's own first.
   # setsid: the daemon must outlive this script and the terminal or job that ran it.
   # 9>&-: the daemon must not inherit (and hold forever) the state lock.
-  setsid dockerd >>"$LOG_FILE" 2>&1 </dev/null 9>&- &
+  PATH=$ENGINE_DIR/usr/sbin:$ENGINE_DIR/usr/bin:$PATH \
+    setsid dockerd >>"$LOG_FILE" 2>&1 </dev/null 9>&- &
   pid=$!
   printf '%s\n%s\n' "$pid" "$(proc_start_time "$pid")" >"$PID_FILE"
   log "started dockerd (pid $pid, log $LOG_FILE)"
@@ -151,8 +214,9 @@ ensure_engine() {
     fi
     return
   fi
-  command -v dockerd >/dev/null || apt_install docker.io
-  engine_answers && return # the package's own service start may already have brought it up
+  [[ -x $ENGINE_DIR/usr/sbin/dockerd ]] || install_engine
+  # A machine with no docker client gets the engine's.
+  command -v docker >/dev/null || ln -s "$ENGINE_DIR/usr/bin/docker" /usr/local/bin/docker
   mkdir -p "$STATE_DIR"
   pid=$(our_dockerd_pid) || pid=$(start_dockerd)
   wait_for_engine "$pid"
@@ -160,56 +224,29 @@ ensure_engine() {
 
 # ---------------------------------------------------------------- Compose and buildx plugins
 
-# The private trixie sources: the system's Debian entries minus security, suite set to trixie.
-write_trixie_sources() {
-  local src=/etc/apt/sources.list.d/debian.sources codename
-  [[ -f $src ]] || die "$src not found: cannot derive the Debian mirror to fetch plugins from"
-  codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
-  awk -v RS= -v ORS='\n\n' '!/security/' "$src" | sed "s/\b$codename\b/trixie/g" >"$1"
-}
-
-# apt-get against private lists and cache: the system apt setup is not touched.
-trixie_apt() {
-  local dir=$WORK/apt-trixie
-  apt-get -o Dir::Etc::sourcelist="$dir/trixie.sources" -o Dir::Etc::sourceparts=- \
-    -o Dir::State::Lists="$dir/lists" -o Dir::Cache::archives="$dir/archives" "$@"
-}
-
-# Debian trixie's docker-compose (v2) and docker-buildx are static binaries that run here.
-fetch_trixie_plugins() {
-  local dir=$WORK/apt-trixie tree=$WORK/plugins deb
-  mkdir -p "$dir/lists/partial" "$dir/archives/partial" "$dir/debs" "$tree" "$PLUGIN_DIR"
-  chown _apt "$dir/debs" 2>/dev/null || true # apt downloads as user _apt when it exists
-  write_trixie_sources "$dir/trixie.sources"
-  trixie_apt -qq update
-  (cd "$dir/debs" && trixie_apt -qq download "$@")
-  for deb in "$dir"/debs/*.deb; do dpkg -x "$deb" "$tree"; done
-  install -m 0755 "$tree"/usr/libexec/docker/cli-plugins/docker-* "$PLUGIN_DIR/"
-  log "installed $* into $PLUGIN_DIR"
-}
-
-# Both clients must build with BuildKit; "--output" and "COPY --chmod" fail without it.
+# The engine's Compose and buildx, as CLI plugins of whichever docker client is on PATH.
+# Without buildx, Compose silently builds with the classic builder, and `RUN --mount` fails.
 check_buildkit() {
-  local ctx=$WORK/buildkit-check client out
+  local ctx=$WORK/buildkit-check
   mkdir -p "$ctx"
   echo ok >"$ctx/probe"
   printf 'FROM scratch\nCOPY --chmod=0644 probe /probe\n' >"$ctx/Dockerfile"
-  for client in /usr/local/bin/docker /usr/bin/docker; do
-    [[ -x $client ]] || continue
-    out=$ctx/out${client//\//_}
-    if ! DOCKER_BUILDKIT=1 "$client" build --output "type=local,dest=$out" "$ctx" >"$ctx/log" 2>&1 ||
-      [[ ! -f $out/probe ]]; then
-      cat "$ctx/log" >&2
-      die "DOCKER_BUILDKIT=1 $client build does not work"
-    fi
-  done
+  if ! docker build --output "type=local,dest=$ctx/out" "$ctx" >"$ctx/log" 2>&1 ||
+    [[ ! -f $ctx/out/probe ]]; then
+    cat "$ctx/log" >&2
+    die "docker build does not build with BuildKit"
+  fi
 }
 
 ensure_plugins() {
-  local missing=()
-  docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
-  docker buildx version >/dev/null 2>&1 || missing+=(docker-buildx)
-  if ((${#missing[@]})); then fetch_trixie_plugins "${missing[@]}"; fi
+  local plugin
+  for plugin in compose buildx; do
+    docker "$plugin" version >/dev/null 2>&1 && continue
+    [[ -x $ENGINE_DIR/usr/libexec/docker/cli-plugins/docker-$plugin ]] || install_engine
+    mkdir -p "$PLUGIN_DIR"
+    install -m 0755 "$ENGINE_DIR/usr/libexec/docker/cli-plugins/docker-$plugin" "$PLUGIN_DIR/"
+    log "installed docker-$plugin from $ENGINE_DIR into $PLUGIN_DIR"
+  done
   docker compose version >/dev/null || die "docker compose does not work"
   docker buildx version >/dev/null || die "docker buildx does not work"
   check_buildkit

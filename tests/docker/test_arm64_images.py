@@ -5,8 +5,8 @@ The base is python:3.13-slim's arm64 variant (Debian trixie, the official images
 
 - Where no registry answers (the CI machines), `test-machine/setup.sh up` builds an arm64
   stand-in for it from Debian's arm64 packages (test-machine/arm64.sh). It can never be
-  tagged python:3.13-slim on this shared engine: engine 20.10 keeps one image per tag, so
-  that would replace the amd64 image the other tests build from. This module gives it a
+  tagged python:3.13-slim on this shared engine: its overlay2 image store keeps one image
+  per tag, so that would replace the amd64 image the other tests build from. This module gives it a
   tag of its own in the python repository for the run, python:3.13-<run>-arm64-slim, and
   passes "3.13-<run>-arm64" as PYTHON_VERSION, the build argument that picks the base: the
   Dockerfile is built as generated, its FROM lines naming that image. The engine records
