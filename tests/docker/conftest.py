@@ -24,6 +24,7 @@ from tests.docker.helpers import (
     KubePod,
     Project,
     compose_project,
+    faults_views_dir,
     make_flavours,
     say,
     start_with_make_run,
@@ -91,10 +92,10 @@ def edge_stack(
 ) -> Iterator[Project]:
     """`make run` in a copy of the project, whose compose.override.yaml (which Compose
     reads by itself) mounts the test-only views into app: the edge and app as a user
-    runs them, plus /_test/slow and /_test/whoami behind the edge."""
+    runs them, plus /_test/held and /_test/whoami behind the edge."""
     project_dir = tmp_path_factory.mktemp("edge") / DEFAULT_APP_NAME
     shutil.copytree(default_project, project_dir, symlinks=True)
-    write_test_views_override(project_dir, tmp_path_factory.mktemp("views"))
+    write_test_views_override(project_dir, faults_views_dir(project_dir))
     stack = start_with_make_run(docker_session, project_dir)
     yield stack
     stack.down()

@@ -279,9 +279,11 @@ def parse_docker_time(value: str) -> datetime:
 
 TEST_APP_MODULE = "faults_app"
 TEST_APP_MOUNT = "/opt/testapp"
-# Printed by the slow view when a request has reached it, so a test knows which
+# Printed by the held view when a request has reached it, so a test knows which
 # requests are in flight without guessing with a sleep.
-SLOW_START_MARKER = "faults-app: slow request started id="
+HELD_START_MARKER = "faults-app: held request started id="
+# The held view answers once the test has created release/<id> in the mounted folder.
+HELD_RELEASE_DIR = "release"
 
 TEST_APP_SOURCE = f'''\
 """Test-only views around the shipped factory; never part of the image."""
@@ -297,12 +299,17 @@ from {DEFAULT_APP_NAME} import create_app as shipped_create_app
 def create_app():
     app = shipped_create_app()
 
-    @app.get("/_test/slow")
-    def slow():
+    @app.get("/_test/held")
+    def held():
+        request_id = request.args["id"]
         # One write(2) per line, so lines from concurrent threads never interleave.
-        os.write(2, f"{SLOW_START_MARKER}{{request.args['id']}}\\n".encode())
-        time.sleep(float(request.args["seconds"]))
-        return {{"id": request.args["id"], "finished": True}}
+        os.write(2, f"{HELD_START_MARKER}{{request_id}}\\n".encode())
+        release = os.path.join(os.path.dirname(__file__), "{HELD_RELEASE_DIR}", request_id)
+        for _ in range(1200):  # bounded: 2 min
+            if os.path.exists(release):
+                return {{"id": request_id, "finished": True}}
+            time.sleep(0.1)
+        return {{"id": request_id, "finished": False}}, 504
 
     @app.get("/_test/boom")
     def boom():
@@ -325,9 +332,16 @@ def write_test_app(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     module = directory / f"{TEST_APP_MODULE}.py"
     module.write_text(TEST_APP_SOURCE, encoding="utf-8")
+    (directory / HELD_RELEASE_DIR).mkdir(mode=0o755, exist_ok=True)
     directory.chmod(0o755)
     module.chmod(0o644)
     return directory
+
+
+def release_held_requests(directory: Path, ids: list[str]) -> None:
+    """Let the held requests with these ids answer (directory: where write_test_app wrote)."""
+    for request_id in ids:
+        (directory / HELD_RELEASE_DIR / request_id).touch()
 
 
 def run_test_app(session: DockerSession, image: str, app_dir: Path, *options: str) -> str:
@@ -341,6 +355,11 @@ def run_test_app(session: DockerSession, image: str, app_dir: Path, *options: st
             *options,
         ),
     )  # fmt: skip
+
+
+def faults_views_dir(project_dir: Path) -> Path:
+    """Where write_test_views_override puts faults_app for project_dir: beside it."""
+    return project_dir.parent / "test-views"
 
 
 def write_test_views_override(project_dir: Path, views_dir: Path) -> Path:
@@ -364,8 +383,8 @@ def write_test_views_override(project_dir: Path, views_dir: Path) -> Path:
 
 
 def started_requests(stderr: str) -> set[str]:
-    """The ids of the slow requests that have reached the view."""
-    return set(re.findall(rf"{re.escape(SLOW_START_MARKER)}(\w+)", stderr))
+    """The ids of the held requests that have reached the view."""
+    return set(re.findall(rf"{re.escape(HELD_START_MARKER)}(\w+)", stderr))
 
 
 # --- Flavours of Compose, each a real environment for `make` ---------------------------
