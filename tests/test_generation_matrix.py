@@ -1,9 +1,10 @@
-"""Every combination of the options bakes a complete, valid project.
+"""A curated matrix of the options bakes complete, valid projects.
 
-Each combination (Python version x licence x GitHub Actions x database) is baked
-once per module; the checks below then read its files with the real parsers and tools.
-Other ways to bake (git clone, --replay, cruft) are in test_generation_routes.py,
-refused answers in test_answer_validation.py.
+Rather than every combination of the four choices (Python version, licence, database,
+GitHub Actions), SUPPORTED_COMBINATIONS bakes each answer value once and the pairs of
+answers that interact, each once per session; the checks below then read its files
+with the real parsers and tools. Other ways to bake (git clone, --replay, cruft) are
+in test_generation_routes.py, refused answers in test_answer_validation.py.
 """
 
 import fnmatch
@@ -25,6 +26,12 @@ PYTHON_VERSIONS = ["3.11", "3.12", "3.13", "3.14"]
 LICENSES = ["MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"]
 DATABASES = ["none", "postgresql"]
 STAGES = ["staging", "development", "build", "production"]
+OFFERED = {
+    "python_version": PYTHON_VERSIONS,
+    "license": LICENSES,
+    "database": DATABASES,
+    "github_actions": [True, False],
+}
 
 # What the licence choice writes: the SPDX expression in pyproject.toml and words
 # that only that licence's text contains.
@@ -88,24 +95,55 @@ JINJA_LEFTOVERS = ["{{", "{%", "{#", "cookiecutter."]
 GITHUB_SYNTAX = re.compile(r"\$\{\{[^}]*\}\}|pattern=\{\{[a-z]+\}\}(?:\.\{\{[a-z]+\}\})?")
 
 
-def combination_id(python: str, license_: str, github_actions: bool, database: str) -> str:
-    return f"py{python}-{license_}-{'ci' if github_actions else 'noci'}-db-{database}"
+# The first choice of each answer in cookiecutter.json.
+DEFAULTS = {"python_version": "3.14", "license": "MIT", "database": "none", "github_actions": True}
 
 
-COMBINATIONS = [
-    pytest.param(
-        {
-            "python_version": python,
-            "license": license_,
-            "github_actions": github_actions,
-            "database": database,
-        },
-        id=combination_id(python, license_, github_actions, database),
-    )
-    for python, license_, github_actions, database in itertools.product(
-        PYTHON_VERSIONS, LICENSES, [True, False], DATABASES
-    )
+def varied(**answers) -> dict:
+    """The default answers, but for these."""
+    return DEFAULTS | answers
+
+
+SUPPORTED_COMBINATIONS = [
+    # Each answer value once, the other answers at their defaults.
+    varied(),
+    varied(python_version="3.13"),
+    varied(python_version="3.12"),
+    varied(python_version="3.11"),
+    varied(license="Apache-2.0"),
+    varied(license="BSD-3-Clause"),
+    varied(license="Proprietary"),
+    varied(database="postgresql"),
+    varied(github_actions=False),
+    # The answers that interact. CI x database: the hook removes .github and the
+    # database files, and the workflow starts a database service. Python x database:
+    # the workflow renders both, and the one postgresql lock serves every image Python.
+    varied(github_actions=False, database="postgresql"),
+    varied(python_version="3.13", database="postgresql"),
+    varied(python_version="3.12", database="postgresql"),
+    varied(python_version="3.11", database="postgresql"),
 ]
+INTERACTING_ANSWERS = [("github_actions", "database"), ("python_version", "database")]
+
+
+def combination_id(answers: dict) -> str:
+    ci = "ci" if answers["github_actions"] else "noci"
+    return f"py{answers['python_version']}-{answers['database']}-{ci}-{answers['license']}"
+
+
+def one_bake_per(*answer_names: str):
+    """Parametrize a check over the first supported combination for each distinct value
+    of these answers: those the files it reads depend on (none: the defaults alone)."""
+    chosen = {}
+    for answers in SUPPORTED_COMBINATIONS:
+        chosen.setdefault(tuple(answers[name] for name in answer_names), answers)
+    return pytest.mark.parametrize(
+        "combination",
+        [pytest.param(answers, id=combination_id(answers)) for answers in chosen.values()],
+    )
+
+
+every_bake = one_bake_per(*DEFAULTS)
 
 
 class Baked(NamedTuple):
@@ -113,10 +151,24 @@ class Baked(NamedTuple):
     answers: dict
 
 
-@pytest.fixture(scope="module", params=COMBINATIONS)
-def baked(request, cookies_session) -> Baked:
-    """One project per option combination, shared by the checks of this module."""
-    return Baked(bake_ok(cookies_session, **request.param), request.param)
+@pytest.fixture(scope="session")
+def bake_combination(cookies_session):
+    """Bake a supported combination, each once per session however many checks read it."""
+    projects = {}
+
+    def bake(answers: dict) -> Path:
+        key = combination_id(answers)
+        if key not in projects:
+            projects[key] = bake_ok(cookies_session, **answers)
+        return projects[key]
+
+    return bake
+
+
+@pytest.fixture
+def baked(combination, bake_combination) -> Baked:
+    """The project of the combination the check is parametrized with (one_bake_per)."""
+    return Baked(bake_combination(combination), combination)
 
 
 def text_files(project: Path) -> dict[str, str]:
@@ -153,16 +205,41 @@ def dockerignore_excludes(patterns: list[str], path: str) -> bool:
 # --- The options are the template's ------------------------------------------------
 
 
-def test_the_tested_combinations_are_every_choice_the_template_offers():
+def test_the_tested_choices_and_defaults_are_the_templates():
     assert sorted(DEFAULT_ANSWERS["python_version"]) == PYTHON_VERSIONS
     assert sorted(DEFAULT_ANSWERS["license"]) == sorted(LICENSES)
     assert isinstance(DEFAULT_ANSWERS["github_actions"], bool)
     assert DEFAULT_ANSWERS["database"] == DATABASES  # "none" first: the default
+    first_choices = {
+        name: value[0] if isinstance(value, list) else value
+        for name, value in DEFAULT_ANSWERS.items()
+        if name in DEFAULTS
+    }
+    assert first_choices == DEFAULTS
 
 
-# --- Every combination ------------------------------------------------------------
+def test_every_answer_value_is_baked_with_the_other_answers_at_their_defaults():
+    for name, values in OFFERED.items():
+        for value in values:
+            assert varied(**{name: value}) in SUPPORTED_COMBINATIONS, (name, value)
 
 
+def test_every_pair_of_interacting_answers_is_baked_with_the_others_at_their_defaults():
+    for first, second in INTERACTING_ANSWERS:
+        for pair in itertools.product(OFFERED[first], OFFERED[second]):
+            answers = varied(**dict(zip((first, second), pair, strict=True)))
+            assert answers in SUPPORTED_COMBINATIONS, answers
+
+
+def test_no_combination_is_baked_twice():
+    ids = [combination_id(answers) for answers in SUPPORTED_COMBINATIONS]
+    assert len(set(ids)) == len(ids), ids
+
+
+# --- Every supported combination ----------------------------------------------------
+
+
+@every_bake
 def test_bakes_every_expected_file(baked):
     expected = EXPECTED_FILES
     if baked.answers["database"] == "postgresql":
@@ -171,17 +248,20 @@ def test_bakes_every_expected_file(baked):
     assert not missing, f"missing from the generated project: {missing}"
 
 
+@every_bake
 def test_database_files_exist_only_with_a_database(baked):
     present = [name for name in DATABASE_FILES if (baked.path / name).exists()]
     assert present == (DATABASE_FILES if baked.answers["database"] == "postgresql" else [])
     assert not (baked.path / "poetry.postgresql.lock").exists()  # the hook kept one lock
 
 
+@every_bake
 def test_ci_workflow_exists_only_with_github_actions(baked):
     assert (baked.path / WORKFLOW).is_file() == baked.answers["github_actions"]
     assert (baked.path / ".github").exists() == baked.answers["github_actions"]
 
 
+@every_bake
 def test_no_template_syntax_is_left_in_any_file(baked):
     texts = text_files(baked.path)
     assert "pyproject.toml" in texts  # the scan did read the project
@@ -195,12 +275,14 @@ def test_no_template_syntax_is_left_in_any_file(baked):
     assert not leftovers, f"unrendered template syntax: {leftovers}"
 
 
+@every_bake
 def test_container_scripts_are_executable(baked):
     for name in ("docker/entrypoint.sh", "docker/healthcheck.py"):
         mode = (baked.path / name).stat().st_mode
         assert mode & 0o111 == 0o111, f"{name} has mode {stat.filemode(mode)}"
 
 
+@every_bake
 def test_pyproject_names_the_project_and_its_licence(baked):
     pyproject = tomllib.loads((baked.path / "pyproject.toml").read_text(encoding="utf-8"))
     project = pyproject["project"]
@@ -212,6 +294,7 @@ def test_pyproject_names_the_project_and_its_licence(baked):
     ]
 
 
+@every_bake
 def test_requires_python_is_the_same_for_every_image_python(baked, default_project):
     """One poetry.lock serves every image, so the Python range must not follow the choice."""
     requires = tomllib.loads((baked.path / "pyproject.toml").read_text(encoding="utf-8"))
@@ -222,6 +305,7 @@ def test_requires_python_is_the_same_for_every_image_python(baked, default_proje
     assert "4.0" not in SpecifierSet(requires["project"]["requires-python"])
 
 
+@every_bake
 def test_compose_files_are_valid_compose_spec(baked):
     compose = yaml.safe_load((baked.path / "compose.yaml").read_text(encoding="utf-8"))
     services = {"edge", "app", "dev"}
@@ -239,6 +323,7 @@ def test_compose_files_are_valid_compose_spec(baked):
     )
 
 
+@every_bake
 def test_dockerfile_has_the_four_stages_on_the_chosen_python(baked):
     dockerfile = DockerfileParser(str(baked.path / "Dockerfile"))
     froms = [item["value"] for item in dockerfile.structure if item["instruction"] == "FROM"]
@@ -259,15 +344,18 @@ def test_dockerfile_has_the_four_stages_on_the_chosen_python(baked):
     assert dockerfile.parent_images == [image, "staging", "staging", image]
 
 
+@every_bake
 def test_python_passes_ruff_with_the_projects_own_config(baked):
     run(tool("ruff"), "check", "--no-cache", ".", cwd=baked.path)
     run(tool("ruff"), "format", "--no-cache", "--check", ".", cwd=baked.path)
 
 
+@every_bake
 def test_lock_file_is_in_sync_with_pyproject(baked):
     run(tool("poetry"), "check", "--lock", cwd=baked.path)
 
 
+@every_bake
 def test_the_secret_files_are_fresh_and_readable_by_owner_and_group_only(baked):
     names = ["flask_secret_key"]
     if baked.answers["database"] == "postgresql":
@@ -283,6 +371,7 @@ def test_the_secret_files_are_fresh_and_readable_by_owner_and_group_only(baked):
     assert stat.S_IMODE((baked.path / "secrets").stat().st_mode) == 0o750
 
 
+@every_bake
 def test_env_file_says_where_the_key_is_and_holds_no_key(baked):
     env = (baked.path / ".env").read_text(encoding="utf-8")
     settings = dict(
@@ -293,6 +382,7 @@ def test_env_file_says_where_the_key_is_and_holds_no_key(baked):
     assert key not in env
 
 
+@every_bake
 def test_env_file_and_secrets_are_kept_out_of_git_and_of_the_image(baked):
     gitignore = (baked.path / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert ".env" in gitignore
@@ -306,6 +396,7 @@ def test_env_file_and_secrets_are_kept_out_of_git_and_of_the_image(baked):
     assert not dockerignore_excludes(dockerignore, f"{DEFAULT_APP_NAME}/__init__.py")
 
 
+@every_bake
 def test_licence_text_matches_the_choice_and_names_the_author(baked):
     text = (baked.path / "LICENSE").read_text(encoding="utf-8")
     for marker in LICENSE_MARKERS[baked.answers["license"]]:
