@@ -2,9 +2,10 @@
 
 Rather than every combination of the four choices (Python version, licence, database,
 GitHub Actions), SUPPORTED_COMBINATIONS bakes each answer value once and the pairs of
-answers that interact, each once per session; the checks below then read its files
-with the real parsers and tools. Other ways to bake (git clone, --replay, cruft) are
-in test_generation_routes.py, refused answers in test_answer_validation.py.
+answers that interact, each once per session. Each check then runs on one bake per
+distinct value of the answers that the files it reads depend on (one_bake_per), and
+reads them with the real parsers and tools. Other ways to bake (git clone, --replay,
+cruft) are in test_generation_routes.py, refused answers in test_answer_validation.py.
 """
 
 import fnmatch
@@ -236,10 +237,10 @@ def test_no_combination_is_baked_twice():
     assert len(set(ids)) == len(ids), ids
 
 
-# --- Every supported combination ----------------------------------------------------
+# --- The checks, each on the bakes that differ in what it reads ---------------------
 
 
-@every_bake
+@one_bake_per("database", "github_actions")
 def test_bakes_every_expected_file(baked):
     expected = EXPECTED_FILES
     if baked.answers["database"] == "postgresql":
@@ -248,14 +249,14 @@ def test_bakes_every_expected_file(baked):
     assert not missing, f"missing from the generated project: {missing}"
 
 
-@every_bake
+@one_bake_per("database", "github_actions")
 def test_database_files_exist_only_with_a_database(baked):
     present = [name for name in DATABASE_FILES if (baked.path / name).exists()]
     assert present == (DATABASE_FILES if baked.answers["database"] == "postgresql" else [])
     assert not (baked.path / "poetry.postgresql.lock").exists()  # the hook kept one lock
 
 
-@every_bake
+@one_bake_per("database", "github_actions")
 def test_ci_workflow_exists_only_with_github_actions(baked):
     assert (baked.path / WORKFLOW).is_file() == baked.answers["github_actions"]
     assert (baked.path / ".github").exists() == baked.answers["github_actions"]
@@ -275,14 +276,14 @@ def test_no_template_syntax_is_left_in_any_file(baked):
     assert not leftovers, f"unrendered template syntax: {leftovers}"
 
 
-@every_bake
+@one_bake_per()
 def test_container_scripts_are_executable(baked):
     for name in ("docker/entrypoint.sh", "docker/healthcheck.py"):
         mode = (baked.path / name).stat().st_mode
         assert mode & 0o111 == 0o111, f"{name} has mode {stat.filemode(mode)}"
 
 
-@every_bake
+@one_bake_per("license", "database")
 def test_pyproject_names_the_project_and_its_licence(baked):
     pyproject = tomllib.loads((baked.path / "pyproject.toml").read_text(encoding="utf-8"))
     project = pyproject["project"]
@@ -294,7 +295,7 @@ def test_pyproject_names_the_project_and_its_licence(baked):
     ]
 
 
-@every_bake
+@one_bake_per("python_version", "database")
 def test_requires_python_is_the_same_for_every_image_python(baked, default_project):
     """One poetry.lock serves every image, so the Python range must not follow the choice."""
     requires = tomllib.loads((baked.path / "pyproject.toml").read_text(encoding="utf-8"))
@@ -305,7 +306,7 @@ def test_requires_python_is_the_same_for_every_image_python(baked, default_proje
     assert "4.0" not in SpecifierSet(requires["project"]["requires-python"])
 
 
-@every_bake
+@one_bake_per("database")
 def test_compose_files_are_valid_compose_spec(baked):
     compose = yaml.safe_load((baked.path / "compose.yaml").read_text(encoding="utf-8"))
     services = {"edge", "app", "dev"}
@@ -323,7 +324,7 @@ def test_compose_files_are_valid_compose_spec(baked):
     )
 
 
-@every_bake
+@one_bake_per("python_version")
 def test_dockerfile_has_the_four_stages_on_the_chosen_python(baked):
     dockerfile = DockerfileParser(str(baked.path / "Dockerfile"))
     froms = [item["value"] for item in dockerfile.structure if item["instruction"] == "FROM"]
@@ -344,18 +345,18 @@ def test_dockerfile_has_the_four_stages_on_the_chosen_python(baked):
     assert dockerfile.parent_images == [image, "staging", "staging", image]
 
 
-@every_bake
+@one_bake_per("database")
 def test_python_passes_ruff_with_the_projects_own_config(baked):
     run(tool("ruff"), "check", "--no-cache", ".", cwd=baked.path)
     run(tool("ruff"), "format", "--no-cache", "--check", ".", cwd=baked.path)
 
 
-@every_bake
+@one_bake_per("database")
 def test_lock_file_is_in_sync_with_pyproject(baked):
     run(tool("poetry"), "check", "--lock", cwd=baked.path)
 
 
-@every_bake
+@one_bake_per("database")
 def test_the_secret_files_are_fresh_and_readable_by_owner_and_group_only(baked):
     names = ["flask_secret_key"]
     if baked.answers["database"] == "postgresql":
@@ -371,7 +372,7 @@ def test_the_secret_files_are_fresh_and_readable_by_owner_and_group_only(baked):
     assert stat.S_IMODE((baked.path / "secrets").stat().st_mode) == 0o750
 
 
-@every_bake
+@one_bake_per()
 def test_env_file_says_where_the_key_is_and_holds_no_key(baked):
     env = (baked.path / ".env").read_text(encoding="utf-8")
     settings = dict(
@@ -382,7 +383,7 @@ def test_env_file_says_where_the_key_is_and_holds_no_key(baked):
     assert key not in env
 
 
-@every_bake
+@one_bake_per()
 def test_env_file_and_secrets_are_kept_out_of_git_and_of_the_image(baked):
     gitignore = (baked.path / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert ".env" in gitignore
@@ -396,7 +397,7 @@ def test_env_file_and_secrets_are_kept_out_of_git_and_of_the_image(baked):
     assert not dockerignore_excludes(dockerignore, f"{DEFAULT_APP_NAME}/__init__.py")
 
 
-@every_bake
+@one_bake_per("license")
 def test_licence_text_matches_the_choice_and_names_the_author(baked):
     text = (baked.path / "LICENSE").read_text(encoding="utf-8")
     for marker in LICENSE_MARKERS[baked.answers["license"]]:
