@@ -17,6 +17,8 @@
 ARM64_PYTHON=${ARM64_PYTHON:-3.13}
 ARM64_STAND_IN=poetry-docker/python-arm64:$ARM64_PYTHON-slim
 ARM64_LABEL=org.poetry-docker.architecture
+# uv's arm64 binaries, for the build to take instead of uv's image (--build-context).
+ARM64_UV_STAND_IN=poetry-docker/uv-arm64
 
 ensure_qemu_arm64() {
   local entry=/proc/sys/fs/binfmt_misc/qemu-aarch64
@@ -76,9 +78,18 @@ ensure_arm64() {
   ensure_qemu_arm64
   if ! python_is_stand_in; then
     log "python:$ARM64_PYTHON-slim is the official image: buildx builds from its arm64 variant"
-  elif docker image inspect "$ARM64_STAND_IN" >/dev/null 2>&1; then
+    return
+  fi
+  if docker image inspect "$ARM64_STAND_IN" >/dev/null 2>&1; then
     log "$ARM64_STAND_IN: present"
   else
     build_arm64_stand_in
+  fi
+  local uv_stand_in
+  uv_stand_in=$ARM64_UV_STAND_IN:$(uv_image | sed 's/.*://')
+  if docker image inspect "$uv_stand_in" >/dev/null 2>&1; then
+    log "$uv_stand_in: present"
+  else
+    build_uv_stand_in "$(uv_image)" aarch64 "$uv_stand_in"
   fi
 }

@@ -12,14 +12,16 @@
 #   test-machine/setup.sh images   list the official images the tests use, one per line
 #
 # The images: python:<v>-slim for each of PYTHON_VERSIONS (default "3.11 3.13 3.14"), the
-# edge proxy's Caddy, as the generated project's docker/edge/Dockerfile names it, and the
-# database's PostgreSQL, as its compose.yaml names it (database=postgresql). PULL_TIMEOUT
-# (default 60 s) bounds each pull. Test tooling only: nothing here goes into a generated project.
+# edge proxy's Caddy, as the generated project's docker/edge/Dockerfile names it, uv's, as
+# its Dockerfile's COPY --from names it, and the database's PostgreSQL, as its compose.yaml
+# names it (database=postgresql). PULL_TIMEOUT (default 60 s) bounds each pull. Test tooling only: nothing here goes into a generated project.
 set -euo pipefail
 
 PYTHON_VERSIONS=${PYTHON_VERSIONS:-3.11 3.13 3.14}
 # The generated project names its edge proxy's image in this Dockerfile's FROM line.
 EDGE_DOCKERFILE="$(dirname "$0")/../{{cookiecutter.app_name}}/docker/edge/Dockerfile"
+# ... uv's image in the app's Dockerfile (COPY --from) ...
+APP_DOCKERFILE="$(dirname "$0")/../{{cookiecutter.app_name}}/Dockerfile"
 # ... and its database's image on the db service of compose.yaml.
 COMPOSE_FILE="$(dirname "$0")/../{{cookiecutter.app_name}}/compose.yaml"
 # Files of a stand-in's own, such as postgres-entrypoint.sh, live beside this script.
@@ -279,7 +281,16 @@ official_images() {
   local v
   for v in $PYTHON_VERSIONS; do echo "python:$v-slim"; done
   awk '$1 == "FROM" {print $2; exit}' "$EDGE_DOCKERFILE"
+  uv_image
   database_image
+}
+
+# uv's official image, as the app's Dockerfile copies uv from it.
+uv_image() {
+  local image
+  image=$(sed -n 's/^COPY --from=\(ghcr\.io\/astral-sh\/uv:[0-9.]*\) .*/\1/p' "$APP_DOCKERFILE")
+  [[ -n $image ]] || die "$APP_DOCKERFILE has no 'COPY --from=ghcr.io/astral-sh/uv:<version>' line"
+  echo "$image"
 }
 
 # The db service's image (quotes dropped), e.g. postgres:18. Once compose.yaml has the
@@ -538,12 +549,32 @@ build_stand_in() { # IMAGE SUITE
   log "$image: stand-in built from Debian $suite ($name $full)"
 }
 
+# uv's official image is its two static binaries at the root of an empty image. No Debian
+# release has uv 0.13, so the stand-in takes the same binaries from uv's wheel on PyPI.
+build_uv_stand_in() { # IMAGE MACHINE [TAG_AS]: MACHINE is x86_64 or aarch64
+  local image=$1 machine=$2 tag=${3:-$1} version=${1##*:} ctx=$WORK/stand-in-uv-$2 out
+  mkdir -p "$ctx/wheel" "$ctx/context"
+  quietly python3 -m pip download --no-deps --only-binary=:all: --platform "manylinux_2_17_$machine" \
+    --dest "$ctx/wheel" "uv==$version"
+  python3 -m zipfile -e "$ctx"/wheel/uv-*.whl "$ctx/wheel/unpacked"
+  install -m 0755 "$ctx/wheel/unpacked/uv-$version.data/scripts/uv" \
+    "$ctx/wheel/unpacked/uv-$version.data/scripts/uvx" "$ctx/context/"
+  # aarch64 binaries run here through QEMU's binfmt entry (arm64.sh).
+  out=$("$ctx/context/uv" --version) || die "uv from the $machine wheel does not run"
+  [[ $out == "uv $version"* ]] || die "uv's $machine wheel says '$out', not uv $version"
+  printf 'FROM scratch\nCOPY uv uvx /\nLABEL %s=true\n' "$STAND_IN_LABEL" >"$ctx/context/Dockerfile"
+  docker build -q -t "$tag" "$ctx/context" >/dev/null
+  log "$tag: stand-in for $image from uv's $machine wheel on PyPI ($out)"
+}
+
 ensure_image() { # IMAGE
   local image=$1 suite
   if docker image inspect "$image" >/dev/null 2>&1; then
     log "$image: present"
   elif timeout "$PULL_TIMEOUT" docker pull -q "$image" >/dev/null 2>&1; then
     log "$image: pulled"
+  elif [[ $image == ghcr.io/astral-sh/uv:* ]]; then
+    build_uv_stand_in "$image" x86_64
   elif suite=$(debian_suite "$image"); then
     build_stand_in "$image" "$suite"
   else

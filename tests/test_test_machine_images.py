@@ -27,3 +27,9 @@ def test_the_edge_image_is_the_one_its_dockerfile_names():
     dockerfile = (PROJECT_TEMPLATE / "docker" / "edge" / "Dockerfile").read_text(encoding="utf-8")
     base = re.search(r"^FROM\s+(\S+)", dockerfile, flags=re.MULTILINE).group(1)
     assert base in listed_images()
+
+
+def test_the_uv_image_is_the_one_the_app_dockerfile_copies_from():
+    dockerfile = (PROJECT_TEMPLATE / "Dockerfile").read_text(encoding="utf-8")
+    [image] = re.findall(r"^COPY --from=(ghcr\.io/astral-sh/uv:\S+) ", dockerfile, flags=re.M)
+    assert image in listed_images()

@@ -1,6 +1,6 @@
 """The generated project pins its build tools in one way: Poetry follows the
 poetry_version answer everywhere, and the other tools of the images are build
-arguments beside it.
+arguments beside it, but for uv, copied from its image at the tooling's version.
 """
 
 import re
@@ -14,6 +14,10 @@ from packaging.utils import parse_wheel_filename
 
 from tests.helpers import DEFAULT_ANSWERS, TEMPLATE_DIR, bake_ok
 
+# The uv the images copy from its image, the same as the tooling's (requirements-test.txt).
+UV = re.search(
+    r"^uv==(\S+)$", (TEMPLATE_DIR / "requirements-test.txt").read_text(encoding="utf-8"), re.M
+).group(1)
 # Not the default, so that a pin that ignores the answer shows.
 OTHER_POETRY = "2.4.1"
 TEMPLATE_PROJECT = TEMPLATE_DIR / "{{cookiecutter.app_name}}"
@@ -69,7 +73,6 @@ def test_the_build_tools_are_build_arguments_used_by_the_install(project):
         "POETRY_VERSION": "poetry",
         "POETRY_PLUGIN_EXPORT_VERSION": "poetry-plugin-export",
         "POETRY_PLUGIN_PYPI_MIRROR_VERSION": "poetry-plugin-pypi-mirror",
-        "UV_VERSION": "uv",
     }
     assert set(tools) <= set(args)
     dockerfile = (project / "Dockerfile").read_text(encoding="utf-8")
@@ -77,6 +80,9 @@ def test_the_build_tools_are_build_arguments_used_by_the_install(project):
         assert f"{package}==${{{arg}}}" in dockerfile, package
         # ...and nowhere pinned with a literal version instead.
         assert not re.search(rf"{re.escape(package)}==\d", dockerfile), package
+    # uv comes from its own image, pinned once (BuildKit expands no ARG in --from).
+    assert re.findall(r"ghcr\.io/astral-sh/uv:\S+", dockerfile) == [f"ghcr.io/astral-sh/uv:{UV}"]
+    assert "pip install uv" not in dockerfile
 
 
 # --- shellcheck: Debian's in the development image, the same version in pre-commit ----

@@ -901,6 +901,8 @@ ARM64_PYTHON = "3.13"
 OFFICIAL_BASE = f"python:{ARM64_PYTHON}-slim"
 # test-machine/arm64.sh names it so; the label marks setup.sh's stand-ins.
 ARM64_STAND_IN = f"poetry-docker/python-arm64:{ARM64_PYTHON}-slim"
+# ...and uv's arm64 binaries, named by uv's version.
+ARM64_UV_STAND_IN = "poetry-docker/uv-arm64"
 STAND_IN_LABEL = "org.poetry-docker.stand-in"
 BUILD_TIMEOUT = 1800  # seconds per build under emulation (measured: a few minutes)
 START_TIMEOUT = 120  # seconds for gunicorn to answer under emulation
@@ -934,6 +936,7 @@ print(json.dumps({
     "ruff_run": sh("ruff", "check", "--no-cache", ".").returncode,
     "ruff_elf": elf_machine("ruff"),
     "python_elf": elf_machine("python3"),
+    "uv_elf": elf_machine("uv"),
 }))
 """
 
@@ -964,6 +967,7 @@ class Arm64Builder:
         self.context = context
         self.stand_in = image_label(OFFICIAL_BASE, STAND_IN_LABEL) in ("true", None)
         self.builder: str | None = None
+        self.contexts: tuple[str, ...] = ()
         if self.stand_in:
             if image_label(ARM64_STAND_IN, STAND_IN_LABEL) != "true":
                 pytest.fail(
@@ -977,6 +981,17 @@ class Arm64Builder:
             docker("tag", ARM64_STAND_IN, alias)
             session.images.add(alias)
             self.base = f"{alias} (the arm64 stand-in {ARM64_STAND_IN}, Debian's packages)"
+            # uv's image, which the Dockerfile names by its version, from uv's arm64 wheel.
+            uv_image = re.search(
+                r"^COPY --from=(ghcr\.io/astral-sh/uv:(\S+)) ",
+                (context / "Dockerfile").read_text(encoding="utf-8"), re.MULTILINE,
+            )  # fmt: skip
+            uv_stand_in = f"{ARM64_UV_STAND_IN}:{uv_image.group(2)}"
+            if image_label(uv_stand_in, STAND_IN_LABEL) != "true":
+                pytest.fail(
+                    f"{uv_stand_in} is missing: run test-machine/setup.sh up", pytrace=False
+                )
+            self.contexts = ("--build-context", f"{uv_image.group(1)}=docker-image://{uv_stand_in}")
         else:
             # A builder of this run: the docker-container driver pulls and builds any
             # platform in a store of its own, leaving the engine's python:X-slim alone.
@@ -991,7 +1006,7 @@ class Arm64Builder:
         self.session.images.add(tag)
         common = (
             "--target", target, "--tag", tag,
-            "--build-arg", f"PYTHON_VERSION={self.python_version}", *extra,
+            "--build-arg", f"PYTHON_VERSION={self.python_version}", *self.contexts, *extra,
         )  # fmt: skip
         if self.builder:
             command = ("buildx", "build", "--builder", self.builder, "--platform", "linux/arm64",

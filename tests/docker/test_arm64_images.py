@@ -48,8 +48,8 @@ def test_development_image_builds_for_arm64_with_linters_from_pypi_and_debian(
     )  # fmt: skip
     probe = json.loads(result.stdout)
     assert (probe["uname"], probe["machine"]) == ("aarch64", "aarch64"), probe
-    # Every binary that runs is aarch64: the interpreter, and the linters' wheels and package.
-    for binary in ("python_elf", "ruff_elf", "hadolint_elf", "shellcheck_elf"):
+    # Every binary that runs is aarch64: the interpreter, uv, and the linters' wheels and package.
+    for binary in ("python_elf", "uv_elf", "ruff_elf", "hadolint_elf", "shellcheck_elf"):
         assert probe[binary] == AARCH64_ELF_MACHINE, (binary, probe)
     # shellcheck is Debian's package, and it works on the project's own script.
     assert probe["shellcheck_path"] == "/usr/bin/shellcheck"
