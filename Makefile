@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 OUTPUT_DIR ?= generated
 # Not the template folder: unrendered Jinja is not Python (the tests lint the output).
-PYTHON_SOURCES := hooks tests scripts benchmark local_extensions.py
+PYTHON_SOURCES := hooks harness tests scripts benchmark local_extensions.py
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-11s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)

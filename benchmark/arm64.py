@@ -41,6 +41,7 @@ from common import (
     SECRET_KEY,
     bake,
     docker,
+    exiting_on_failure,
     free_port,
     host_facts,
     remove_leftovers,
@@ -49,66 +50,57 @@ from common import (
     wait_for_200,
 )
 
-PYTHON = "3.13"
-OFFICIAL_BASE = f"python:{PYTHON}-slim"
-ARM64_STAND_IN = f"poetry-docker/python-arm64:{PYTHON}-slim"
-STAND_IN_LABEL = "org.poetry-docker.stand-in"
+from harness.arm64 import (
+    ARM64_STAND_IN,
+    BUILD_TIMEOUT,
+    OFFICIAL_BASE,
+    PYTHON,
+    Arm64Build,
+    StandInMissing,
+)
+
 PREFIX = "pdbench-arm64-"
-BUILD_TIMEOUT = 1800
 FIRST_RESPONSE_TIMEOUT = 180
 CONTAINER_PORT = 8888
 FIGURES = ("development_s", "production_s", "first_200_s")
 
 
-def label(image: str) -> str | None:
-    result = run(["docker", "image", "inspect", "-f",
-                  f'{{{{index .Config.Labels "{STAND_IN_LABEL}"}}}}', image],
-                 timeout=DOCKER_TIMEOUT, check=False)  # fmt: skip
-    return result.stdout.strip() if result.returncode == 0 else None
-
-
 class Builds:
-    """How each architecture is built here, and what was created for it."""
+    """How each architecture is built here (arm64: harness.arm64.Arm64Build), and what
+    was created for it."""
 
     def __init__(self, name: str, workdir: Path):
         self.name = name
         self.workdir = workdir
         self.images: list[str] = []
-        self.builder = ""
-        self.stand_in = label(OFFICIAL_BASE) in ("true", None)
-        if self.stand_in:
-            if label(ARM64_STAND_IN) != "true":
-                sys.exit(f"benchmark: {ARM64_STAND_IN} is missing (make docker-up builds it)")
-            self.arm64_version = f"{PYTHON}-{name}"
-            alias = f"python:{self.arm64_version}-slim"
-            docker("tag", ARM64_STAND_IN, alias)
-            self.images.append(alias)
+        try:
+            with exiting_on_failure():
+                self.arm64 = Arm64Build(name)
+        except StandInMissing:
+            sys.exit(f"benchmark: {ARM64_STAND_IN} is missing (make docker-up builds it)")
+        self.stand_in = self.arm64.stand_in
+        if self.arm64.alias:
+            self.images.append(self.arm64.alias)
             self.arm64_base = f"{ARM64_STAND_IN} (a stand-in from Debian trixie's arm64 packages)"
         else:
-            self.arm64_version = PYTHON
-            self.builder = name
-            docker("buildx", "create", "--name", name, "--driver", "docker-container")
             self.arm64_base = f"{OFFICIAL_BASE}, linux/arm64 (buildx, docker-container driver)"
 
     def build(self, arch: str, project: Path, target: str, log: Path, *extra: str) -> tuple:
         tag = f"{self.name}-{arch}-{target}:bench"
         self.images.append(tag)
-        version = self.arm64_version if arch == "arm64" else PYTHON
-        common = ["--target", target, "--tag", tag, "--label", LABEL,
-                  "--build-arg", f"PYTHON_VERSION={version}", *extra]  # fmt: skip
-        if arch == "arm64" and self.builder:
-            command = ["docker", "buildx", "build", "--builder", self.builder,
-                       "--platform", "linux/arm64", "--load", *common]  # fmt: skip
+        extra = ("--label", LABEL, *extra)
+        if arch == "arm64":
+            command = self.arm64.command(target, tag, *extra)
         else:
-            command = ["docker", "build", *common]
+            command = ["build", "--target", target, "--tag", tag,
+                       "--build-arg", f"PYTHON_VERSION={PYTHON}", *extra]  # fmt: skip
         started = time.perf_counter()
-        run([*command, project], timeout=BUILD_TIMEOUT, log=log)
+        run(["docker", *command, project], timeout=BUILD_TIMEOUT, log=log)
         return tag, time.perf_counter() - started
 
     def cleanup(self) -> None:
-        if self.builder:
-            run(["docker", "buildx", "rm", "--force", self.builder], timeout=DOCKER_TIMEOUT,
-                check=False)  # fmt: skip
+        with exiting_on_failure():
+            self.arm64.close()
         if self.images:
             run(["docker", "rmi", "-f", *self.images], timeout=DOCKER_TIMEOUT, check=False)
 

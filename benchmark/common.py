@@ -11,16 +11,23 @@ import contextlib
 import os
 import platform
 import re
-import socket
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 BENCHMARK_DIR = Path(__file__).resolve().parent
 REPO = BENCHMARK_DIR.parent
+# harness/, the library the tests use too, is beside benchmark/ (run.py is run as a
+# script, so only benchmark/ is on the path). The sections import common before harness.
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import harness.commands  # noqa: E402
+import harness.containers  # noqa: E402
+import harness.waits  # noqa: E402
+from harness.commands import CommandFailed  # noqa: E402
+from harness.waits import free_port  # noqa: E402, F401 (for the sections)
+
 # The reference Dockerfiles name the app package: the template's default answers bake it.
 APP_NAME = "my_flask_service"
 # On everything the benchmark creates, so that a run can remove what an interrupted one left.
@@ -42,26 +49,27 @@ TOOL_ENV = {
 # --- running commands -----------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def exiting_on_failure():
+    """A failed command (CommandFailed) ends the benchmark, with the tail of its output."""
+    try:
+        yield
+    except CommandFailed as failed:
+        tail = "\n".join(failed.output.splitlines()[-40:])
+        sys.exit(
+            f"benchmark: command failed ({failed.result.returncode}): {failed.command}\n{tail}"
+        )
+
+
 def run(cmd, *, timeout, cwd=None, log=None, check=True, env=None):
     """Run `cmd`, output captured (or written to `log`); fail loudly with its tail.
 
     `env` adds to TOOL_ENV (Compose takes its project name and port from there)."""
-    with open(log, "w") if log else contextlib.nullcontext() as out:
-        result = subprocess.run(
-            [str(part) for part in cmd],
-            cwd=cwd,
-            env={**TOOL_ENV, **(env or {})},
-            timeout=timeout,
-            text=True,
-            stdout=out if out else subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
-    if check and result.returncode != 0:
-        output = Path(log).read_text() if log else result.stdout
-        tail = "\n".join(output.splitlines()[-40:])
-        sys.exit(f"benchmark: command failed ({result.returncode}): {cmd}\n{tail}")
-    return result
+    with exiting_on_failure():
+        return harness.commands.run(
+            cmd, cwd=cwd, env={**TOOL_ENV, **(env or {})}, timeout=timeout, log=log, merge=True,
+            check=check,
+        )  # fmt: skip
 
 
 def timed(cmd, **kwargs) -> float:
@@ -71,26 +79,18 @@ def timed(cmd, **kwargs) -> float:
 
 
 def docker(*args, timeout=DOCKER_TIMEOUT, check=True) -> str:
-    return run(["docker", *args], timeout=timeout, check=check).stdout.strip()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    with exiting_on_failure():
+        result = harness.containers.docker(
+            *args, timeout=timeout, check=check, env=TOOL_ENV, merge=True
+        )
+    return result.stdout.strip()
 
 
 def wait_for_200(url: str, deadline: float) -> None:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    while time.perf_counter() < deadline:
-        try:
-            with opener.open(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except (OSError, urllib.error.HTTPError):
-            pass
-        time.sleep(0.01)
-    raise TimeoutError(url)
+    """Poll url until it answers 200; raise TimeoutError at deadline (time.perf_counter)."""
+    harness.waits.wait_for_http(
+        url, deadline - time.perf_counter(), interval=0.01, request_timeout=1
+    )
 
 
 def remove_leftovers(label: str = LABEL) -> None:

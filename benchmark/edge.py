@@ -17,8 +17,8 @@ For each it measures GET /health with wrk (`wrk --latency`, after a short warm-u
 requests/s and p50/p99 latency are medians over --runs, the setups taking turns to go
 first, so that any drift of the machine falls on both), counting wrk's non-2xx responses
 and socket errors; then, once per setup to keep the run short, a siege of slow clients
-(tests/docker/helpers.py, the one the fault-tolerance tests use): 1000 connections that
-never finish their headers while a normal client asks every 0.5 s. The figure the edge
+(harness/siege.py, the one the edge tests use): 1000 connections that never finish
+their headers while a normal client asks every 0.5 s. The figure the edge
 must meet: edge requests/s >= 0.60 x bare requests/s.
 
 Results go to results/edge.md and edge.json, beside the build section's latest.md and
@@ -51,7 +51,6 @@ from pathlib import Path
 from common import (
     DOCKER_TIMEOUT,
     LABEL,
-    REPO,
     SECRET_KEY,
     bake,
     docker,
@@ -65,6 +64,8 @@ from common import (
     timed,
     wait_for_200,
 )
+
+from harness.siege import slow_client_siege
 
 PREFIX = "pdbench-edge-"
 COMPOSE_LABEL = "com.docker.compose.project"
@@ -289,10 +290,6 @@ def measure_load(session: EdgeSession, setup: Setup, run_no: int) -> Load:
 
 def measure_siege(setup: Setup) -> None:
     """The fault-tolerance tests' siege, then how long the setup takes to answer again."""
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    from tests.docker.helpers import slow_client_siege  # imported here: it needs pytest
-
     wait_for_200(url(setup), time.perf_counter() + FIRST_RESPONSE_TIMEOUT)
     started = time.perf_counter()
     result = slow_client_siege(
@@ -455,7 +452,7 @@ def report(args, bare: Setup, edge: Setup, facts, notes) -> str:
         f"--duration {WRK_SECONDS}s --timeout {WRK_TIMEOUT}s` on GET /health, after a "
         f"{WARMUP_SECONDS} s warm-up; {args.runs} run(s) per setup, bare and edge taking turns "
         "to go first; medians, errors summed. Slow clients: `slow_client_siege` from "
-        f"tests/docker/helpers.py, once per setup (to keep the run short): {SLOW_CLIENTS} "
+        f"harness/siege.py, once per setup (to keep the run short): {SLOW_CLIENTS} "
         f"connections that send one more header line every {SLOW_INTERVAL} s and never finish "
         f"it, while a normal client GETs /health every {NORMAL_EVERY} s with {NORMAL_TIMEOUT} s "
         f"to answer, for {SIEGE_SECONDS} s. wrk's output and each container's stderr are in "

@@ -6,6 +6,7 @@ The Docker tests' own helpers are in tests/docker/helpers.py.
 """
 
 import ast
+import functools
 import json
 import os
 import re
@@ -13,11 +14,15 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
+
+import harness.commands
+from harness.commands import CommandFailed
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_ANSWERS = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8"))
@@ -48,21 +53,31 @@ def tool(name: str) -> str:
     return found or name
 
 
+def failing_the_test(function: Callable) -> Callable:
+    """function, with harness.commands.CommandFailed turned into the test's failure, its
+    output in the message."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except CommandFailed as failed:
+            stderr = failed.result.stderr or ""
+            pytest.fail(
+                f"{failed}\n--- stdout\n{failed.output[-6000:]}\n--- stderr\n{stderr[-6000:]}",
+                pytrace=False,
+            )
+
+    return wrapper
+
+
+@failing_the_test
 def run(
     *command: str | Path, cwd: Path | None = None, check: bool = True, **kwargs
 ) -> subprocess.CompletedProcess:
     """Run a command, capture its output, and (with check) fail the test with that
     output if it fails."""
-    result = subprocess.run(
-        [str(part) for part in command], cwd=cwd, capture_output=True, text=True, **kwargs
-    )
-    if check and result.returncode != 0:
-        pytest.fail(
-            f"{' '.join(map(str, command))} exited {result.returncode}\n"
-            f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}",
-            pytrace=False,
-        )
-    return result
+    return harness.commands.run(command, cwd=cwd, check=check, **kwargs)
 
 
 # --- Baking the template -------------------------------------------------------------

@@ -6,13 +6,11 @@ Fixtures are in tests/docker/conftest.py; the helpers every test may use (run, t
 the template's defaults) are in tests/helpers.py.
 """
 
-import asyncio
 import json
 import os
 import re
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import threading
@@ -28,7 +26,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import ANSI, DEFAULT_APP_NAME, run
+import harness.containers
+import harness.waits
+from harness.arm64 import ARM64_STAND_IN, BUILD_TIMEOUT, OFFICIAL_BASE, Arm64Build, StandInMissing
+from harness.containers import BUILD_ENV
+from harness.waits import HTTP, HttpResponse, WaitTimedOut, free_port, http_get, until
+from tests.helpers import ANSI, DEFAULT_APP_NAME, failing_the_test, run
 
 RUN_PREFIX = f"pdtest-{uuid.uuid4().hex[:8]}"
 # The Python versions whose base images the CI machines can build (no Debian suite has 3.12).
@@ -41,59 +44,25 @@ TEST_DOMAIN = "edge.test"
 APP_UID = "10001"
 UID_GID = f"{APP_UID}:{APP_UID}"
 SECRET_KEY = "docker-tests-only-" + uuid.uuid4().hex
-# For docker and docker compose run directly. UID and GID as the generated Makefile
-# exports them: compose.yaml gives them to the dev service (user) and to app
-# (group_add), so that both can read the project's 0640 secret key file.
-BUILD_ENV = {
-    **os.environ, "DOCKER_BUILDKIT": "1", "UID": str(os.getuid()), "GID": str(os.getgid())
-}  # fmt: skip
-# Loopback requests must not go through a proxy configured for the outside world.
-HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
+@failing_the_test
 def docker(*args: str, check: bool = True, timeout: float = 600, **kwargs):
     """Run `docker ARGS` with BuildKit on; with check, fail the test with its output if it fails."""
-    kwargs.setdefault("env", BUILD_ENV)
-    return run("docker", *args, check=check, timeout=timeout, **kwargs)
+    return harness.containers.docker(*args, check=check, timeout=timeout, **kwargs)
 
 
 # --- HTTP and bounded waits -----------------------------------------------------------
 
 
-@dataclass
-class HttpResponse:
-    status: int
-    body: str
-    headers: dict[str, str]
-
-    def json(self):
-        return json.loads(self.body)
-
-
-def http_get(url: str, timeout: float = 5) -> HttpResponse:
-    """GET url; an HTTP error status is returned, not raised."""
-    try:
-        with HTTP.open(url, timeout=timeout) as response:
-            return HttpResponse(response.status, response.read().decode(), dict(response.headers))
-    except urllib.error.HTTPError as error:
-        return HttpResponse(error.code, error.read().decode(), dict(error.headers))
-
-
 def wait_for_http(url: str, timeout: float = 60, container: str | None = None) -> HttpResponse:
     """Poll url until it answers 200; fail with the container's logs after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    last_error: object = None
-    while time.monotonic() < deadline:
-        try:
-            response = http_get(url, timeout=2)
-            if response.status == 200:
-                return response
-            last_error = f"status {response.status}: {response.body[:200]}"
-        except OSError as error:
-            last_error = error
-        if container and not is_running(container):
-            break
-        time.sleep(0.2)
+    try:
+        return harness.waits.wait_for_http(
+            url, timeout, gone=(lambda: not is_running(container)) if container else None
+        )
+    except WaitTimedOut as timed_out:
+        last_error = timed_out.last
     logs = docker("logs", container, check=False).stderr[-4000:] if container else ""
     pytest.fail(f"{url} did not answer 200 within {timeout} s ({last_error})\n{logs}")
 
@@ -127,22 +96,11 @@ def wait_until(
 
     explain, if given, says what the test saw, for the failure message.
     """
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            seen = f"\n{explain()}" if explain else ""
-            pytest.fail(f"timed out after {timeout} s waiting until {what}{seen}", pytrace=False)
-        time.sleep(interval)
-
-
-def free_port() -> int:
-    """A loopback TCP port that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    result = until(check, timeout, interval)
+    if not result:
+        seen = f"\n{explain()}" if explain else ""
+        pytest.fail(f"timed out after {timeout} s waiting until {what}{seen}", pytrace=False)
+    return result
 
 
 # --- Images, containers and compose projects of this run ------------------------------
@@ -626,107 +584,6 @@ class Background:
         return self.output
 
 
-# --- Slow clients: many connections that never finish their request headers ---------
-
-
-@dataclass
-class SiegeResult:
-    """What a normal client saw while slow clients held connections open."""
-
-    tried: int
-    answered: int  # status 200 within the normal client's timeout
-    slowest: float  # seconds, of the answered requests
-    failures: list[str]
-    slow_held_peak: int  # slow connections open at once, at the most
-    slow_opened: int  # slow connections opened in all (the server may close them)
-
-
-async def _slow_client(port: int, interval: float, stop: asyncio.Event, state: dict) -> None:
-    """Start a request and send one more header line every `interval` seconds, never
-    the blank line that ends the headers; reconnect when the server hangs up."""
-    while not stop.is_set():
-        try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.5)
-            continue
-        state["opened"] += 1
-        state["held"] += 1
-        state["peak"] = max(state["peak"], state["held"])
-        try:
-            writer.write(b"GET /health HTTP/1.1\r\nHost: localhost\r\n")
-            while not stop.is_set():
-                await writer.drain()
-                try:
-                    # Anything from the server (an error page, or EOF) ends this connection.
-                    await asyncio.wait_for(reader.read(1), timeout=interval)
-                    break
-                except TimeoutError:
-                    writer.write(b"X-Still-Coming: 1\r\n")
-        except OSError:
-            pass
-        finally:
-            state["held"] -= 1
-            writer.close()
-
-
-def _normal_request(url: str, timeout: float) -> tuple[float, str | None]:
-    started = time.monotonic()
-    try:
-        status = http_get(url, timeout=timeout).status
-        problem = None if status == 200 else f"status {status}"
-    except OSError as error:
-        problem = repr(error)
-    return time.monotonic() - started, problem
-
-
-async def _siege(
-    port: int, slow: int, duration: float, interval: float, every: float, timeout: float
-) -> SiegeResult:
-    stop = asyncio.Event()
-    state = {"opened": 0, "held": 0, "peak": 0}
-    slow_tasks = [
-        asyncio.create_task(_slow_client(port, interval, stop, state)) for _ in range(slow)
-    ]
-    # Every slow connection is open before the normal client starts asking.
-    deadline = time.monotonic() + 30
-    while state["held"] < slow and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-    url = f"http://127.0.0.1:{port}/health"
-    seen: list[tuple[float, str | None]] = []
-    end = time.monotonic() + duration
-    while time.monotonic() < end:
-        seen.append(await asyncio.to_thread(_normal_request, url, timeout))
-        await asyncio.sleep(every)
-    stop.set()
-    for task in slow_tasks:
-        task.cancel()
-    await asyncio.gather(*slow_tasks, return_exceptions=True)
-    answered = [seconds for seconds, problem in seen if problem is None and seconds < timeout]
-    return SiegeResult(
-        tried=len(seen),
-        answered=len(answered),
-        slowest=max(answered, default=0.0),
-        failures=[problem for _, problem in seen if problem][:5],
-        slow_held_peak=state["peak"],
-        slow_opened=state["opened"],
-    )
-
-
-def slow_client_siege(
-    port: int,
-    slow: int = 1000,
-    duration: float = 30,
-    interval: float = 10,
-    every: float = 0.5,
-    timeout: float = 2,
-) -> SiegeResult:
-    """Hold `slow` connections on 127.0.0.1:port with unfinished request headers (one
-    more header line every `interval` s), and meanwhile GET /health every `every` s
-    for `duration` s, each with `timeout` s to answer. Bounded: it stops by itself."""
-    return asyncio.run(_siege(port, slow, duration, interval, every, timeout))
-
-
 # --- Podman: the Kubernetes Deployment's pod ------------------------------------------
 
 # Podman's default rlimits exceed this sandbox's: no container would start.
@@ -897,14 +754,6 @@ def the_container(project: Project, service: str) -> str:
 
 # --- arm64 under emulation (test_arm64_images.py) --------------------------------------
 
-ARM64_PYTHON = "3.13"
-OFFICIAL_BASE = f"python:{ARM64_PYTHON}-slim"
-# test-machine/arm64.sh names it so; the label marks setup.sh's stand-ins.
-ARM64_STAND_IN = f"poetry-docker/python-arm64:{ARM64_PYTHON}-slim"
-# ...and uv's arm64 binaries, named by uv's version.
-ARM64_UV_STAND_IN = "poetry-docker/uv-arm64"
-STAND_IN_LABEL = "org.poetry-docker.stand-in"
-BUILD_TIMEOUT = 1800  # seconds per build under emulation (measured: a few minutes)
 START_TIMEOUT = 120  # seconds for gunicorn to answer under emulation
 AARCH64_ELF_MACHINE = 183  # EM_AARCH64, the e_machine field of an ELF header
 
@@ -936,7 +785,6 @@ print(json.dumps({
     "ruff_run": sh("ruff", "check", "--no-cache", ".").returncode,
     "ruff_elf": elf_machine("ruff"),
     "python_elf": elf_machine("python3"),
-    "uv_elf": elf_machine("uv"),
 }))
 """
 
@@ -951,72 +799,35 @@ def say(request: pytest.FixtureRequest, line: str) -> None:
             reporter.write_line(f"[arm64] {line}")
 
 
-def image_label(image: str, label: str) -> str | None:
-    """The label's value on a local image, "" if unset, None if there is no such image."""
-    result = docker(
-        "image", "inspect", "-f", f'{{{{index .Config.Labels "{label}"}}}}', image, check=False
-    )
-    return result.stdout.strip() if result.returncode == 0 else None
-
-
 class Arm64Builder:
-    """Builds the project's stages for linux/arm64 in whichever way this machine allows."""
+    """Builds the project's stages for linux/arm64 in whichever way this machine allows
+    (harness.arm64.Arm64Build), under this run's names."""
 
     def __init__(self, session: DockerSession, context: Path):
         self.session = session
         self.context = context
-        self.stand_in = image_label(OFFICIAL_BASE, STAND_IN_LABEL) in ("true", None)
-        self.builder: str | None = None
-        self.contexts: tuple[str, ...] = ()
-        if self.stand_in:
-            if image_label(ARM64_STAND_IN, STAND_IN_LABEL) != "true":
-                pytest.fail(
-                    f"{OFFICIAL_BASE} is a local stand-in (no registry answered) and the arm64 "
-                    f"stand-in {ARM64_STAND_IN} is missing: run test-machine/setup.sh up",
-                    pytrace=False,
-                )
-            # The stand-in under a tag of this run's own in the python repository.
-            self.python_version = f"{ARM64_PYTHON}-{RUN_PREFIX}-arm64"
-            alias = f"python:{self.python_version}-slim"
-            docker("tag", ARM64_STAND_IN, alias)
-            session.images.add(alias)
-            self.base = f"{alias} (the arm64 stand-in {ARM64_STAND_IN}, Debian's packages)"
-            # uv's image, which the Dockerfile names by its version, from uv's arm64 wheel.
-            uv_image = re.search(
-                r"^COPY --from=(ghcr\.io/astral-sh/uv:(\S+)) ",
-                (context / "Dockerfile").read_text(encoding="utf-8"), re.MULTILINE,
-            )  # fmt: skip
-            uv_stand_in = f"{ARM64_UV_STAND_IN}:{uv_image.group(2)}"
-            if image_label(uv_stand_in, STAND_IN_LABEL) != "true":
-                pytest.fail(
-                    f"{uv_stand_in} is missing: run test-machine/setup.sh up", pytrace=False
-                )
-            self.contexts = ("--build-context", f"{uv_image.group(1)}=docker-image://{uv_stand_in}")
+        try:
+            self.arm64 = failing_the_test(Arm64Build)(
+                f"{RUN_PREFIX}-arm64", builder=session.name("arm64-builder")
+            )
+        except StandInMissing as missing:
+            pytest.fail(str(missing), pytrace=False)
+        self.stand_in = self.arm64.stand_in
+        if self.arm64.alias:
+            session.images.add(self.arm64.alias)
+            self.base = (
+                f"{self.arm64.alias} (the arm64 stand-in {ARM64_STAND_IN}, Debian's packages)"
+            )
         else:
-            # A builder of this run: the docker-container driver pulls and builds any
-            # platform in a store of its own, leaving the engine's python:X-slim alone.
-            self.python_version = ARM64_PYTHON
-            self.builder = session.name("arm64-builder")
-            docker("buildx", "create", "--name", self.builder, "--driver", "docker-container")
             self.base = f"{OFFICIAL_BASE} (the official image's linux/arm64 variant, via buildx)"
 
     def build(self, target: str, *extra: str) -> tuple[str, float]:
         """Build target; return its tag and the build's wall-clock time in seconds."""
         tag = f"{self.session.name(f'arm64-{target}')}:test"
         self.session.images.add(tag)
-        common = (
-            "--target", target, "--tag", tag,
-            "--build-arg", f"PYTHON_VERSION={self.python_version}", *self.contexts, *extra,
-        )  # fmt: skip
-        if self.builder:
-            command = ("buildx", "build", "--builder", self.builder, "--platform", "linux/arm64",
-                       "--load", *common)  # fmt: skip
-        else:
-            command = ("build", *common)
         started = time.monotonic()
-        docker(*command, str(self.context), timeout=BUILD_TIMEOUT)
+        docker(*self.arm64.command(target, tag, *extra), str(self.context), timeout=BUILD_TIMEOUT)
         return tag, time.monotonic() - started
 
     def close(self) -> None:
-        if self.builder:
-            docker("buildx", "rm", "--force", self.builder, check=False)
+        failing_the_test(self.arm64.close)()

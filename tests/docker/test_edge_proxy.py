@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from harness.siege import slow_client_siege
 from tests.docker.helpers import (
     BUILD_ENV,
     HTTP,
@@ -31,7 +32,6 @@ from tests.docker.helpers import (
     inspect,
     logs,
     release_held_requests,
-    slow_client_siege,
     started_requests,
     wait_until,
 )
