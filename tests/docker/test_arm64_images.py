@@ -23,20 +23,123 @@ are printed, never asserted.
 """
 
 import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.docker.helpers import (
-    AARCH64_ELF_MACHINE,
-    DEV_PROBE,
-    START_TIMEOUT,
-    docker,
-    http_get,
-    pre_commit_shellcheck_version,
-    wait_for_http,
-)
+from harness.arm64 import ARM64_STAND_IN, BUILD_TIMEOUT, OFFICIAL_BASE, Arm64Build, StandInMissing
+from harness.waits import http_get
+from tests.docker.session import RUN_PREFIX, DockerSession
+from tests.docker.waits import wait_for_http
+from tests.helpers import docker, failing_the_test, pre_commit_shellcheck_version
 
 pytestmark = pytest.mark.docker
+
+# --- Building and probing under emulation -------------------------------------------
+
+START_TIMEOUT = 120  # seconds for gunicorn to answer under emulation
+AARCH64_ELF_MACHINE = 183  # EM_AARCH64, the e_machine field of an ELF header
+
+# Printed by the development container: what runs, and where each linter comes from.
+DEV_PROBE = r"""
+import json, platform, shutil, subprocess
+
+def sh(*command):
+    return subprocess.run(command, capture_output=True, text=True)
+
+def elf_machine(command):
+    with open(shutil.which(command), "rb") as binary:
+        header = binary.read(20)
+    assert header[:4] == b"\x7fELF", command
+    return int.from_bytes(header[18:20], "little")
+
+print(json.dumps({
+    "uname": sh("uname", "-m").stdout.strip(),
+    "machine": platform.machine(),
+    "codename": platform.freedesktop_os_release()["VERSION_CODENAME"],
+    "shellcheck_path": shutil.which("shellcheck"),
+    "shellcheck_owner": sh("dpkg", "-S", "/usr/bin/shellcheck").stdout.strip(),
+    "shellcheck_package": sh("dpkg-query", "-W", "-f", "${Version}", "shellcheck").stdout,
+    "shellcheck_version": sh("shellcheck", "--version").stdout,
+    "shellcheck_run": sh("shellcheck", "docker/entrypoint.sh").returncode,
+    "shellcheck_elf": elf_machine("shellcheck"),
+    "hadolint_version": sh("hadolint", "--version").stdout.strip(),
+    "hadolint_elf": elf_machine("hadolint"),
+    "ruff_run": sh("ruff", "check", "--no-cache", ".").returncode,
+    "ruff_elf": elf_machine("ruff"),
+    "python_elf": elf_machine("python3"),
+}))
+"""
+
+
+def say(request: pytest.FixtureRequest, line: str) -> None:
+    """A line in pytest's own output, captured or not (the measured build times)."""
+    print(f"[arm64] {line}")  # in the captured output, should the test fail
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"[arm64] {line}")
+
+
+class Arm64Builder:
+    """Builds the project's stages for linux/arm64 in whichever way this machine allows
+    (harness.arm64.Arm64Build), under this run's names."""
+
+    def __init__(self, session: DockerSession, context: Path):
+        self.session = session
+        self.context = context
+        try:
+            self.arm64 = failing_the_test(Arm64Build)(
+                f"{RUN_PREFIX}-arm64", builder=session.name("arm64-builder")
+            )
+        except StandInMissing as missing:
+            pytest.fail(str(missing), pytrace=False)
+        self.stand_in = self.arm64.stand_in
+        if self.arm64.alias:
+            session.images.add(self.arm64.alias)
+            self.base = (
+                f"{self.arm64.alias} (the arm64 stand-in {ARM64_STAND_IN}, Debian's packages)"
+            )
+        else:
+            self.base = f"{OFFICIAL_BASE} (the official image's linux/arm64 variant, via buildx)"
+
+    def build(self, target: str, *extra: str) -> tuple[str, float]:
+        """Build target; return its tag and the build's wall-clock time in seconds."""
+        tag = f"{self.session.name(f'arm64-{target}')}:test"
+        self.session.images.add(tag)
+        started = time.monotonic()
+        docker(*self.arm64.command(target, tag, *extra), str(self.context), timeout=BUILD_TIMEOUT)
+        return tag, time.monotonic() - started
+
+    def close(self) -> None:
+        failing_the_test(self.arm64.close)()
+
+
+@pytest.fixture(scope="module")
+def arm64(docker_session, default_project) -> Iterator[Arm64Builder]:
+    builder = Arm64Builder(docker_session, default_project)
+    try:
+        yield builder
+    finally:
+        builder.close()
+
+
+@pytest.fixture(scope="module")
+def arm64_development(arm64, request) -> str:
+    tag, seconds = arm64.build("development", "--no-cache")
+    say(request, f"development image: {seconds:.1f} s, cold (no layer cache), {arm64.base}")
+    return tag
+
+
+@pytest.fixture(scope="module")
+def arm64_production(arm64, arm64_development, request) -> str:
+    # After the development build, as a user's second build: staging is cached.
+    tag, seconds = arm64.build("production")
+    say(request, f"production image: {seconds:.1f} s, staging cached, {arm64.base}")
+    return tag
 
 
 def test_development_image_builds_for_arm64_with_linters_from_pypi_and_debian(

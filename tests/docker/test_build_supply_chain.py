@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from tests.docker.helpers import docker
+from tests.helpers import docker
 
 pytestmark = pytest.mark.docker
 

@@ -19,20 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.docker.helpers import (
-    BUILD_ENV,
-    UID_GID,
-    DockerSession,
-    docker,
-    free_port,
-    http_get,
-    inspect,
-    logs,
-    wait_for_http,
-    wait_until,
-    worker_pids,
-)
-from tests.helpers import DEFAULT_APP_NAME
+from harness.containers import BUILD_ENV
+from harness.waits import free_port, http_get
+from tests.docker.session import UID_GID, DockerSession, inspect, logs, worker_pids
+from tests.docker.waits import wait_for_http, wait_until
+from tests.helpers import DEFAULT_APP_NAME, docker
 
 pytestmark = pytest.mark.docker
 

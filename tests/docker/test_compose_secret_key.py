@@ -11,15 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.docker.helpers import (
-    APP_UID,
-    BUILD_ENV,
-    DockerSession,
-    docker,
-    inspect,
-    logs,
-    wait_until,
-)
+from harness.containers import BUILD_ENV
+from tests.docker.session import APP_UID, DockerSession, inspect, logs
+from tests.docker.waits import wait_until
+from tests.helpers import docker
 
 pytestmark = pytest.mark.docker
 

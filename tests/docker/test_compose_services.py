@@ -12,7 +12,11 @@ import json
 
 import pytest
 
-from tests.docker.helpers import APP_PORT, BUILD_ENV, docker, free_port, wait_for_http
+from harness.containers import BUILD_ENV
+from harness.waits import free_port
+from tests.docker.session import APP_PORT
+from tests.docker.waits import wait_for_http
+from tests.helpers import docker
 
 pytestmark = pytest.mark.docker
 

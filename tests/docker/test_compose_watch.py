@@ -9,7 +9,9 @@ import time
 
 import pytest
 
-from tests.docker.helpers import Background, answers_health, docker
+from tests.docker.background import Background
+from tests.docker.compose import answers_health
+from tests.helpers import docker
 
 pytestmark = pytest.mark.docker
 

@@ -6,26 +6,78 @@ app, migrate, db), `make down`, `make test`, `make dev`, `make migration`,
 compose.yaml names (the test machine's stand-in where no registry answers).
 """
 
+import json
 import re
 import subprocess
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.docker.helpers import (
-    BROKEN_MIGRATION,
-    docker_exec,
-    http_get,
-    inspect,
-    post_json,
-    psql,
-    status_of,
-    the_container,
-    wait_until,
-)
-from tests.helpers import DEFAULT_APP_NAME
+from harness.waits import HTTP, http_get
+from tests.docker.compose import Project
+from tests.docker.session import inspect
+from tests.docker.waits import wait_until
+from tests.helpers import DEFAULT_APP_NAME, docker
 
 pytestmark = pytest.mark.docker
+
+# --- The PostgreSQL stack ----------------------------------------------------------------
+
+# A migration after the first that fails half-way: a column added, then an error.
+BROKEN_MIGRATION = '''\
+"""Broken on purpose: adds a column, then fails."""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0badc0ffee00"
+down_revision = "6f1c0d2a9b3e"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("items", sa.Column("price", sa.Integer()))
+    op.execute("SELECT * FROM no_such_table")
+
+
+def downgrade() -> None:
+    op.drop_column("items", "price")
+'''
+
+
+def post_json(url: str, body: object) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with HTTP.open(request, timeout=10) as response:
+        return response.status, json.loads(response.read())
+
+
+def status_of(url: str) -> int | None:
+    try:
+        return http_get(url, timeout=6).status
+    except OSError:
+        return None
+
+
+def psql(project: Project, sql: str) -> str:
+    """`make psql`, fed SQL on its standard input, as a user could pipe a script."""
+    return project.make("psql", input=sql).stdout
+
+
+def docker_exec(container: str, *command: str) -> str:
+    return docker("exec", container, *command).stdout
+
+
+def the_container(project: Project, service: str) -> str:
+    [container] = project.containers(service)
+    return container
+
 
 # --- make run, make down ------------------------------------------------------------
 

@@ -11,14 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.docker.helpers import (
-    DockerSession,
-    docker,
-    http_get,
-    pre_commit_shellcheck_version,
-    wait_for_http,
-)
-from tests.helpers import DEFAULT_APP_NAME
+from harness.waits import http_get
+from tests.docker.session import DockerSession
+from tests.docker.waits import wait_for_http
+from tests.helpers import DEFAULT_APP_NAME, docker, pre_commit_shellcheck_version
 
 pytestmark = pytest.mark.docker
 

@@ -14,8 +14,8 @@ import ssl
 
 import pytest
 
-from tests.docker.helpers import TEST_DOMAIN as DOMAIN
-from tests.docker.helpers import inspect
+from tests.docker.session import TEST_DOMAIN as DOMAIN
+from tests.docker.session import inspect
 
 pytestmark = pytest.mark.docker
 

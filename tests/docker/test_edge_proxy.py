@@ -2,7 +2,7 @@
 
 One stack, started with `make run` as a user would, serves the module; the
 project carries a compose.override.yaml (which Compose reads by itself) that
-mounts the test-only views into app (helpers.TEST_APP_SOURCE). The last test
+mounts the test-only views into app (faults.TEST_APP_SOURCE). The last test
 stops the stack, so it stays last.
 """
 
@@ -20,21 +20,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from harness.containers import BUILD_ENV
 from harness.siege import slow_client_siege
-from tests.docker.helpers import (
-    BUILD_ENV,
-    HTTP,
-    Background,
-    Project,
-    docker,
-    faults_views_dir,
-    http_get,
-    inspect,
-    logs,
-    release_held_requests,
-    started_requests,
-    wait_until,
-)
+from harness.waits import HTTP, http_get
+from tests.docker.background import Background
+from tests.docker.compose import Project
+from tests.docker.faults import faults_views_dir, release_held_requests, started_requests
+from tests.docker.session import inspect, logs
+from tests.docker.waits import wait_until
+from tests.helpers import docker
 
 pytestmark = pytest.mark.docker
 

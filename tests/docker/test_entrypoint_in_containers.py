@@ -11,7 +11,8 @@ dash and bash, without Docker, in tests/test_entrypoint_quoting_rule.py.
 
 import pytest
 
-from tests.docker.helpers import APP_PORT, docker
+from tests.docker.session import APP_PORT
+from tests.helpers import docker
 
 pytestmark = pytest.mark.docker
 

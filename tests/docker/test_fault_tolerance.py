@@ -2,33 +2,32 @@
 
 Each test runs the real production image. Where a test needs a slow view, the
 view comes from a test-only module mounted into the container (faults_app, in
-tests/docker/helpers.py).
+tests/docker/faults.py).
 """
 
 import os
 import signal
 import subprocess
 import threading
+from datetime import datetime
 
 import pytest
 
-from tests.docker.helpers import (
-    BUILD_ENV,
-    docker,
-    http_get,
-    inspect,
-    logs,
-    parse_docker_time,
-    release_held_requests,
-    run_test_app,
-    started_requests,
-    wait_for_health,
-    wait_for_http,
-    wait_until,
-    worker_pids,
-)
+from harness.containers import BUILD_ENV
+from harness.waits import http_get
+from tests.docker.faults import release_held_requests, run_test_app, started_requests
+from tests.docker.session import inspect, logs, worker_pids
+from tests.docker.waits import wait_for_health, wait_for_http, wait_until
+from tests.helpers import docker
 
 pytestmark = pytest.mark.docker
+
+
+def parse_docker_time(value: str) -> datetime:
+    """Docker's RFC 3339 timestamps carry nanoseconds, which datetime does not take."""
+    head, _, fraction = value.rstrip("Z").partition(".")
+    return datetime.fromisoformat(f"{head}.{(fraction or '0')[:6]:0<6}+00:00")
+
 
 HELD_REQUESTS = 5
 # The bound of a graceful stop: Docker sends SIGKILL (exit code 137) after it.

@@ -9,12 +9,9 @@ Docker test modules.
 
 import pytest
 
-from tests.docker.helpers import (
-    BUILDABLE_PYTHONS,
-    docker,
-    http_get,
-    running_server,
-)
+from harness.waits import http_get
+from tests.docker.session import BUILDABLE_PYTHONS, running_server
+from tests.helpers import docker
 
 pytestmark = pytest.mark.docker
 

@@ -3,7 +3,7 @@
 run, ps, logs and down manage the production services (edge and app); dev serves the sources and
 clean removes everything; test, lint, add and shell run in the development image.
 The targets most used are run with both the Compose plugin and a standalone
-Compose v2 (the flavours in tests/docker/helpers.py), checking that each compose
+Compose v2 (the flavours in tests/docker/compose.py), checking that each compose
 command went through the one make chose. Every project runs under a unique
 COMPOSE_PROJECT_NAME (DockerSession.compose_project, which also takes it down at
 the end) and publishes a free APP_PORT on 127.0.0.1. `make help` and `make .env`
@@ -17,15 +17,10 @@ import tomllib
 
 import pytest
 
-from tests.docker.helpers import (
-    ANSI,
-    APP_PORT,
-    Background,
-    answers_health,
-    assert_ran_with,
-    docker,
-)
-from tests.helpers import run, tool
+from tests.docker.background import Background
+from tests.docker.compose import answers_health, assert_ran_with
+from tests.docker.session import APP_PORT
+from tests.helpers import ANSI, docker, run, tool
 
 pytestmark = pytest.mark.docker
 

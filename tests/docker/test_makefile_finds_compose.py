@@ -1,6 +1,6 @@
 """The generated Makefile finds Docker Compose v2, plugin first, and refuses anything else.
 
-Each flavour of Compose (tests/docker/helpers.py: plugin, standalone,
+Each flavour of Compose (tests/docker/compose.py: plugin, standalone,
 plugin-and-standalone, v1-only, none) is a real environment for `make`: with the
 plugin, make uses `docker compose`; with only a standalone v2, `docker-compose`;
 with only the retired v1, or none, it refuses with a message that says what to

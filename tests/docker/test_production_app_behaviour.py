@@ -4,7 +4,7 @@ It refuses to start without a secret key; FLASK_DEBUG=1 never turns on debugging
 (errors are JSON, the traceback goes to the logs only); workers and threads follow
 WEB_CONCURRENCY and GUNICORN_THREADS, and every request is access-logged; and
 X-Forwarded-* headers are believed only when proxies are configured. Where a test
-needs a failing view, it comes from the test-only faults_app (tests/docker/helpers.py).
+needs a failing view, it comes from the test-only faults_app (tests/docker/faults.py).
 """
 
 import json
@@ -13,17 +13,11 @@ import urllib.request
 
 import pytest
 
-from tests.docker.helpers import (
-    HTTP,
-    docker,
-    http_get,
-    inspect,
-    logs,
-    run_test_app,
-    wait_for_http,
-    wait_until,
-    worker_pids,
-)
+from harness.waits import HTTP, http_get
+from tests.docker.faults import run_test_app
+from tests.docker.session import inspect, logs, worker_pids
+from tests.docker.waits import wait_for_http, wait_until
+from tests.helpers import docker
 
 pytestmark = pytest.mark.docker
 

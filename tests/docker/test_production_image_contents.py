@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.docker.helpers import DEFAULT_PYTHON, UID_GID, docker, inspect
-from tests.helpers import DEFAULT_APP_NAME
+from tests.docker.session import DEFAULT_PYTHON, UID_GID, inspect
+from tests.helpers import DEFAULT_APP_NAME, docker
 
 pytestmark = pytest.mark.docker
 

@@ -10,19 +10,17 @@ import subprocess
 
 import pytest
 
-from tests.docker.helpers import (
-    APP_PORT,
-    APP_UID,
-    DockerSession,
-    docker,
-    http_get,
-    proc_cmdline,
-    running_server,
-    wait_for_http,
-)
-from tests.helpers import DEFAULT_APP_NAME
+from harness.waits import http_get
+from tests.docker.session import APP_PORT, APP_UID, DockerSession, running_server
+from tests.docker.waits import wait_for_http
+from tests.helpers import DEFAULT_APP_NAME, docker
 
 pytestmark = pytest.mark.docker
+
+
+def proc_cmdline(container: str, pid: int = 1) -> list[str]:
+    raw = docker("exec", container, "cat", f"/proc/{pid}/cmdline").stdout
+    return raw.split("\0")[:-1]
 
 
 @pytest.fixture(scope="module")
