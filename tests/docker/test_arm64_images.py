@@ -70,6 +70,7 @@ print(json.dumps({
     "ruff_run": sh("ruff", "check", "--no-cache", ".").returncode,
     "ruff_elf": elf_machine("ruff"),
     "python_elf": elf_machine("python3"),
+    "uv_elf": elf_machine("uv"),
 }))
 """
 
