@@ -1,6 +1,9 @@
 """Finish the generated project: drop what the answers exclude, write .env, say what next.
 
-Answers arrive as JSON data, never pasted into code.
+Cookiecutter runs this in the new project's folder. Answers arrive as JSON data,
+never pasted into code, so any text is safe here. Importing the module does nothing;
+main() does the work, so tests/test_post_gen_hook.py can render the hook, import
+it and call each function on a folder of its own.
 """
 
 import json
@@ -9,74 +12,103 @@ import secrets
 import shutil
 from pathlib import Path
 
-ANSWERS = json.loads(
-    r"""{
-    "app_name": {{ cookiecutter.app_name | tojson }},
-    "port": {{ cookiecutter.port | tojson }},
-    "github_actions": {{ cookiecutter.github_actions | tojson }},
-    "database": {{ cookiecutter.database | tojson }}
-}"""
-)
-APP = ANSWERS["app_name"]
+# Each answer as JSON in a raw string: Jinja's tojson writes ' as \u0027, so no
+# answer can end the string, and json.loads reads back exactly what was answered.
+# fmt: off
+APP_NAME = json.loads(r'{{ cookiecutter.app_name | tojson }}')
+PORT = json.loads(r'{{ cookiecutter.port | tojson }}')
+GITHUB_ACTIONS = json.loads(r'{{ cookiecutter.github_actions | tojson }}')
+DATABASE = json.loads(r'{{ cookiecutter.database | tojson }}')
+# fmt: on
+
 # What only a project with a database has; removed when it has none.
 DATABASE_FILES = [
-    f"{APP}/database.py",
-    f"{APP}/items.py",
-    f"{APP}/migrations",
+    f"{APP_NAME}/database.py",
+    f"{APP_NAME}/items.py",
+    f"{APP_NAME}/migrations",
     "tests/test_database_settings.py",
     "tests/test_items.py",
     "tests/test_migrations.py",
     "tests/test_readiness.py",
 ]
-
-if not ANSWERS["github_actions"]:
-    shutil.rmtree(".github")
-
 # One lock per answer, each in sync with the pyproject.toml that answer renders.
-if ANSWERS["database"] == "postgresql":
-    os.replace("poetry.postgresql.lock", "poetry.lock")
-else:
-    os.remove("poetry.postgresql.lock")
-    for name in DATABASE_FILES:
-        if Path(name).is_dir():
-            shutil.rmtree(name)
-        else:
-            os.remove(name)
+POSTGRESQL_LOCK = "poetry.postgresql.lock"
 
-# A fresh secret key (and database password), each in a file of its own, which
-# compose mounts as a secret, so `make run` works untouched. .gitignore keeps
-# them out of git. Mode 0640: you and your own group, which the containers join
-# (compose.yaml says why).
-secrets_dir = Path("secrets")
-secrets_dir.mkdir(mode=0o750)
-secret_files = ["flask_secret_key"]
-if ANSWERS["database"] == "postgresql":
-    secret_files.append("postgres_password")  # PostgreSQL's and the app's, alike
-for name in secret_files:
-    secret_file = secrets_dir / name
-    secret_file.write_text(f"{secrets.token_hex(32)}\n", encoding="utf-8")
-    os.chmod(secret_file, 0o640)
 
-# Settings that compose reads (and Flask, outside Docker); never the key itself.
-env_file = Path(".env")
-env_file.write_text(
-    "FLASK_SECRET_KEY_FILE=secrets/flask_secret_key\n"
-    "# A name pointing at this host, for HTTPS on 80/443 with automatic certificates (make run)\n"
-    "DOMAIN=\n",
-    encoding="utf-8",
-)
+def remove(path: Path) -> None:
+    """Remove a file, or a folder with everything in it."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
 
-print(
-    f"""
-Generated {ANSWERS["app_name"]}/. Next steps:
 
-    cd {ANSWERS["app_name"]}
+def drop_excluded(project: Path) -> None:
+    """Remove what the answers leave out: the workflows, or the database's files."""
+    if not GITHUB_ACTIONS:
+        remove(project / ".github")
+    if DATABASE == "postgresql":
+        os.replace(project / POSTGRESQL_LOCK, project / "poetry.lock")
+    else:
+        remove(project / POSTGRESQL_LOCK)
+        for name in DATABASE_FILES:
+            remove(project / name)
+
+
+def secret_names() -> list[str]:
+    """The secret files compose mounts: the key, and the database's password."""
+    names = ["flask_secret_key"]
+    if DATABASE == "postgresql":
+        names.append("postgres_password")  # PostgreSQL's and the app's, alike
+    return names
+
+
+def write_secrets(project: Path) -> None:
+    """A fresh secret key (and database password), each in a file of its own, which
+    compose mounts as a secret, so `make run` works untouched. .gitignore keeps them
+    out of git. Mode 0640: you and your own group, which the containers join
+    (compose.yaml says why)."""
+    secrets_dir = project / "secrets"
+    secrets_dir.mkdir(mode=0o750)
+    for name in secret_names():
+        secret_file = secrets_dir / name
+        secret_file.write_text(f"{secrets.token_hex(32)}\n", encoding="utf-8")
+        os.chmod(secret_file, 0o640)
+
+
+def write_env(project: Path) -> None:
+    """Settings that compose reads (and Flask, outside Docker); never the key itself."""
+    (project / ".env").write_text(
+        "FLASK_SECRET_KEY_FILE=secrets/flask_secret_key\n"
+        "# A name pointing at this host, for HTTPS on 80/443 with automatic certificates"
+        " (make run)\n"
+        "DOMAIN=\n",
+        encoding="utf-8",
+    )
+
+
+def next_steps() -> str:
+    return f"""
+Generated {APP_NAME}/. Next steps:
+
+    cd {APP_NAME}
     git init && git add . && git commit -m "Initial commit"
     make help        # every target, with a one-line description
     make dev         # development server with live reload
     make run         # production: the edge proxy in front of gunicorn
-    curl http://localhost:{ANSWERS["port"]}/health
+    curl http://localhost:{PORT}/health
 
 The README in the project explains each file and every command.
 """
-)
+
+
+def main() -> None:
+    project = Path.cwd()
+    drop_excluded(project)
+    write_secrets(project)
+    write_env(project)
+    print(next_steps())
+
+
+if __name__ == "__main__":
+    main()
