@@ -1,14 +1,17 @@
-"""Finish the generated project: drop what the answers exclude, write .env, say what next.
+"""Finish the generated project: drop what the answers exclude, say what next.
 
 Cookiecutter runs this in the new project's folder. Answers arrive as JSON data,
 never pasted into code, so any text is safe here. Importing the module does nothing;
 main() does the work, so tests/test_post_gen_hook.py can render the hook, import
 it and call each function on a folder of its own.
+
+It writes no .env and no secret: the generated Makefile's .env target is their
+only writer, and every target that needs them runs it first (make is all the
+host needs, with Docker and Compose).
 """
 
 import json
 import os
-import secrets
 import shutil
 from pathlib import Path
 
@@ -55,39 +58,11 @@ def drop_excluded(project: Path) -> None:
             remove(project / name)
 
 
-def secret_names() -> list[str]:
-    """The secret files compose mounts: the key, and the database's password."""
-    names = ["flask_secret_key"]
-    if DATABASE == "postgresql":
-        names.append("postgres_password")  # PostgreSQL's and the app's, alike
-    return names
-
-
-def write_secrets(project: Path) -> None:
-    """A fresh secret key (and database password), each in a file of its own, which
-    compose mounts as a secret, so `make run` works untouched. .gitignore keeps them
-    out of git. Mode 0640: you and your own group, which the containers join
-    (compose.yaml says why)."""
-    secrets_dir = project / "secrets"
-    secrets_dir.mkdir(mode=0o750)
-    for name in secret_names():
-        secret_file = secrets_dir / name
-        secret_file.write_text(f"{secrets.token_hex(32)}\n", encoding="utf-8")
-        os.chmod(secret_file, 0o640)
-
-
-def write_env(project: Path) -> None:
-    """Settings that compose reads (and Flask, outside Docker); never the key itself."""
-    (project / ".env").write_text(
-        "FLASK_SECRET_KEY_FILE=secrets/flask_secret_key\n"
-        "# A name pointing at this host, for HTTPS on 80/443 with automatic certificates"
-        " (make run)\n"
-        "DOMAIN=\n",
-        encoding="utf-8",
-    )
-
-
 def next_steps() -> str:
+    if DATABASE == "postgresql":
+        written = "a fresh key and database password"
+    else:
+        written = "a fresh secret key"
     return f"""
 Generated {APP_NAME}/. Next steps:
 
@@ -98,6 +73,9 @@ Generated {APP_NAME}/. Next steps:
     make run         # production: the edge proxy in front of gunicorn
     curl http://localhost:{PORT}/health
 
+The first make (make dev, make run, or any target that needs them) writes .env
+and {written} in secrets/, and keeps them from then on.
+
 The README in the project explains each file and every command.
 """
 
@@ -105,8 +83,6 @@ The README in the project explains each file and every command.
 def main() -> None:
     project = Path.cwd()
     drop_excluded(project)
-    write_secrets(project)
-    write_env(project)
     print(next_steps())
 
 

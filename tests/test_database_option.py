@@ -6,6 +6,7 @@ workflow. The database running for real is in tests/docker/test_database_*.py.
 """
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -243,15 +244,19 @@ def test_ci_tests_against_the_image_compose_runs(with_postgresql):
 
 
 def test_the_readmes_secret_command_gives_the_key_and_the_password_the_pods_read(
-    with_postgresql,
+    with_postgresql, tmp_path
 ):
     readme = (with_postgresql / "README.md").read_text(encoding="utf-8")
     [command] = re.findall(r"^kubectl create secret generic .+\\\n.+$", readme, re.MULTILINE)
+    assert "\nmake .env " in readme  # the README's step before it writes the files it reads
+    project = tmp_path / DEFAULT_APP_NAME
+    shutil.copytree(with_postgresql, project, symlinks=True)
+    run("make", ".env", cwd=project, timeout=60)
     created = run(
         *command.replace("\\\n", " ").split(),
         "--dry-run=client",
         "--output=yaml",
-        cwd=with_postgresql,
+        cwd=project,
     ).stdout
     keys = set(yaml.safe_load(created)["data"])
     assert keys == {"flask-secret-key", "postgres-password"}

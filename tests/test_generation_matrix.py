@@ -52,7 +52,6 @@ LICENSE_MARKERS = {
 # Every file a project has whatever the answers (.github only with github_actions).
 EXPECTED_FILES = [
     ".dockerignore",
-    ".env",
     ".gitattributes",
     ".gitignore",
     ".pre-commit-config.yaml",
@@ -70,7 +69,6 @@ EXPECTED_FILES = [
     "gunicorn.conf.py",
     "poetry.lock",
     "pyproject.toml",
-    "secrets/flask_secret_key",
     "tests/conftest.py",
     f"{DEFAULT_APP_NAME}/__init__.py",
     f"{DEFAULT_APP_NAME}/api.py",
@@ -78,7 +76,6 @@ EXPECTED_FILES = [
 ]
 # What database=postgresql adds, and only it.
 DATABASE_FILES = [
-    "secrets/postgres_password",
     "tests/test_database_settings.py",
     "tests/test_items.py",
     "tests/test_migrations.py",
@@ -354,33 +351,6 @@ def test_python_passes_ruff_with_the_projects_own_config(baked):
 @one_bake_per("database")
 def test_lock_file_is_in_sync_with_pyproject(baked):
     run(tool("poetry"), "check", "--lock", cwd=baked.path)
-
-
-@one_bake_per("database")
-def test_the_secret_files_are_fresh_and_readable_by_owner_and_group_only(baked):
-    names = ["flask_secret_key"]
-    if baked.answers["database"] == "postgresql":
-        names.append("postgres_password")
-    assert sorted(path.name for path in (baked.path / "secrets").iterdir()) == sorted(names)
-    values = set()
-    for name in names:
-        secret_file = baked.path / "secrets" / name
-        values.add(secret_file.read_text(encoding="utf-8"))
-        assert re.fullmatch(r"[0-9a-f]{64}\n", secret_file.read_text(encoding="utf-8"))
-        assert stat.S_IMODE(secret_file.stat().st_mode) == 0o640
-    assert len(values) == len(names)  # each secret its own
-    assert stat.S_IMODE((baked.path / "secrets").stat().st_mode) == 0o750
-
-
-@one_bake_per()
-def test_env_file_says_where_the_key_is_and_holds_no_key(baked):
-    env = (baked.path / ".env").read_text(encoding="utf-8")
-    settings = dict(
-        line.split("=", 1) for line in env.splitlines() if line and not line.startswith("#")
-    )
-    assert settings == {"FLASK_SECRET_KEY_FILE": "secrets/flask_secret_key", "DOMAIN": ""}
-    key = (baked.path / "secrets" / "flask_secret_key").read_text(encoding="utf-8").strip()
-    assert key not in env
 
 
 @one_bake_per()

@@ -69,18 +69,20 @@ def test_manifests_pass_strict_schema_validation(default_project, tmp_path, vers
 
 
 @pytest.mark.parametrize("version", CLAIMED_VERSIONS, ids=lambda version: f"k8s-{version}")
-def test_the_readme_command_creates_a_valid_secret(default_project, tmp_path, version):
-    """The Secret is not shipped (it is created with kubectl); the README's command
-    must give one whose name and key the Deployment mounts."""
-    readme = (default_project / "README.md").read_text(encoding="utf-8")
+def test_the_readme_command_creates_a_valid_secret(project_copy, tmp_path, version):
+    """The Secret is not shipped (it is created with kubectl); the README's command,
+    after its `make .env`, must give one whose name and key the Deployment mounts."""
+    readme = (project_copy / "README.md").read_text(encoding="utf-8")
     [command] = re.findall(r"^kubectl create secret generic .+$", readme, re.MULTILINE)
+    assert "\nmake .env " in readme
+    run("make", ".env", cwd=project_copy, timeout=60)
     secret = tmp_path / "secret.yaml"
-    created = run(*command.split(), "--dry-run=client", "--output=yaml", cwd=default_project).stdout
+    created = run(*command.split(), "--dry-run=client", "--output=yaml", cwd=project_copy).stdout
     secret.write_text(created, encoding="utf-8")
     run(tool("kubernetes-validate"), "--strict", "-k", f"{version}.0", secret)
 
     manifest = yaml.safe_load(created)
-    objects = render(default_project)
+    objects = render(project_copy)
     [volume] = [
         volume
         for volume in objects["Deployment"]["spec"]["template"]["spec"]["volumes"]

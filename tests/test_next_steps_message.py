@@ -21,3 +21,8 @@ def test_message_names_the_folder_and_real_make_targets(
     assert {"dev", "run", "help"} <= mentioned
     assert mentioned <= targets, f"the message names targets the Makefile lacks: {mentioned}"
     assert "http://localhost:9090/health" in result.stdout
+    # The bake wrote neither: the message says which make does.
+    assert not (project / ".env").exists()
+    assert re.search(
+        r"The first make \(make dev, make run,[^)]*\) writes \.env\s+and", result.stdout
+    )

@@ -138,6 +138,16 @@ def test_the_next_steps_name_the_folder_and_the_port(tmp_path):
     assert "curl http://localhost:9090/health" in message
 
 
+@pytest.mark.parametrize(
+    ("database", "secrets"),
+    [("none", "a fresh secret key"), ("postgresql", "a fresh key and database password")],
+)
+def test_the_next_steps_say_the_first_make_writes_env_and_the_secrets(tmp_path, database, secrets):
+    message = " ".join(rendered_hook(tmp_path, database=database).next_steps().split())
+    assert "The first make (make dev, make run, " in message
+    assert f"writes .env and {secrets} in secrets/, and keeps them" in message
+
+
 def test_main_finishes_the_project_in_the_current_folder_and_says_what_next(tmp_path, monkeypatch):
     hook = rendered_hook(tmp_path, github_actions=False, database="none")
     project = fake_project(tmp_path, hook)
@@ -149,3 +159,17 @@ def test_main_finishes_the_project_in_the_current_folder_and_says_what_next(tmp_
     assert not (project / hook.POSTGRESQL_LOCK).exists()
     assert output.getvalue().strip() == hook.next_steps().strip()
     assert os.getcwd() == str(project)
+
+
+@pytest.mark.parametrize("database", ["none", "postgresql"])
+def test_main_writes_no_env_file_and_no_secret(tmp_path, monkeypatch, database):
+    """The generated Makefile's .env target is their only writer (tests/test_secret_key.py)."""
+    hook = rendered_hook(tmp_path, database=database)
+    project = fake_project(tmp_path, hook)
+    before = set(tree(project))
+    monkeypatch.chdir(project)
+    with redirect_stdout(io.StringIO()):
+        hook.main()
+    assert not (project / ".env").exists()
+    assert not (project / "secrets").exists()
+    assert set(tree(project)) <= before  # it only removes or renames

@@ -185,6 +185,12 @@ def answers_health(project: Project) -> bool:
     return response.status == 200 and response.json() == {"status": "ok"}
 
 
+def write_env(project_dir: Path) -> None:
+    """`make .env`: the generated Makefile's target, the only writer of .env and the
+    secrets (the bake writes neither), for a test that runs Docker without make."""
+    run("make", ".env", cwd=project_dir, timeout=60)
+
+
 def compose_project(
     session: DockerSession, project_dir: Path, base_env: dict[str, str] = BUILD_ENV
 ) -> Project:

@@ -22,6 +22,7 @@ from tests.docker.compose import (
     compose_project,
     make_flavours,
     start_with_make_run,
+    write_env,
 )
 from tests.docker.faults import faults_views_dir, write_test_views_override
 from tests.docker.session import DEFAULT_PYTHON, TEST_DOMAIN, DockerSession
@@ -103,6 +104,7 @@ def https_stack(
     reachable here), which publishes the edge on ports 80 and 443."""
     project_dir = tmp_path_factory.mktemp("https") / DEFAULT_APP_NAME
     shutil.copytree(default_project, project_dir, symlinks=True)
+    write_env(project_dir)
     env_file = project_dir / ".env"
     settings = env_file.read_text(encoding="utf-8").replace("DOMAIN=\n", f"DOMAIN={TEST_DOMAIN}\n")
     env_file.write_text(f"{settings}TLS_ISSUER=internal\n", encoding="utf-8")

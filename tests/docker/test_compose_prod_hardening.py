@@ -21,6 +21,7 @@ import pytest
 
 from harness.containers import BUILD_ENV
 from harness.waits import free_port, http_get
+from tests.docker.compose import write_env
 from tests.docker.session import UID_GID, DockerSession, inspect, logs, worker_pids
 from tests.docker.waits import wait_for_http, wait_until
 from tests.helpers import DEFAULT_APP_NAME, docker
@@ -54,6 +55,7 @@ def compose_service(
     """
     project_dir = tmp_path_factory.mktemp("compose") / DEFAULT_APP_NAME
     shutil.copytree(default_project, project_dir, symlinks=True)
+    write_env(project_dir)  # compose reads .env and mounts the secret key, which make writes
     project = docker_session.compose_project(project_dir)
     port = free_port()
     env = {**BUILD_ENV, "APP_PORT": str(port)}

@@ -2,7 +2,7 @@
 through its owner's group: the app (UID 10001) joins that group to read it.
 
 The project copy belongs to a developer, UID and GID 1234 here (the tests run as
-root), with secrets/flask_secret_key at mode 0640 as the template writes it; the
+root), with secrets/flask_secret_key at mode 0640 as `make .env` writes it; the
 compose commands get GID=1234, as the generated Makefile exports it for them.
 """
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness.containers import BUILD_ENV
+from tests.docker.compose import write_env
 from tests.docker.session import APP_UID, DockerSession, inspect, logs
 from tests.docker.waits import wait_until
 from tests.helpers import docker
@@ -23,7 +24,9 @@ KEY_FILE = "secrets/flask_secret_key"
 
 
 def owned_by_the_developer(project: Path, mode: int) -> str:
-    """Give the project to the developer, the key file `mode`; return the key."""
+    """Write .env and the key (`make .env`), give the project to the developer and
+    the key file `mode`; return the key."""
+    write_env(project)
     for path in [project, *project.rglob("*")]:
         os.chown(path, DEVELOPER, DEVELOPER, follow_symlinks=False)
     (project / KEY_FILE).chmod(mode)

@@ -14,6 +14,7 @@ import pytest
 
 from harness.containers import BUILD_ENV
 from harness.waits import free_port
+from tests.docker.compose import write_env
 from tests.docker.session import APP_PORT
 from tests.docker.waits import wait_for_http
 from tests.helpers import docker
@@ -25,11 +26,12 @@ pytestmark = pytest.mark.docker
 PUBLISHED_TARGETS = {"dev": APP_PORT, "edge": 8080}
 
 
-def test_compose_config_validates_and_publishes_app_port_on_loopback(default_project):
+def test_compose_config_validates_and_publishes_app_port_on_loopback(project_copy):
+    write_env(project_copy)  # compose reads .env, which make writes
     port = free_port()
     result = docker(
         "compose", "--profile", "dev", "--profile", "prod", "config", "--format", "json",
-        cwd=default_project, env={**BUILD_ENV, "APP_PORT": str(port)},
+        cwd=project_copy, env={**BUILD_ENV, "APP_PORT": str(port)},
     )  # fmt: skip
     services = json.loads(result.stdout)["services"]
     assert set(services) == {"app", "dev", "edge"}
@@ -40,7 +42,7 @@ def test_compose_config_validates_and_publishes_app_port_on_loopback(default_pro
     assert "ports" not in services["app"]
     assert services["app"]["build"]["target"] == "production"
     assert services["dev"]["build"]["target"] == "development"
-    docker("compose", "config", "--quiet", cwd=default_project)
+    docker("compose", "config", "--quiet", cwd=project_copy)
 
 
 @pytest.mark.parametrize(
@@ -56,6 +58,7 @@ def test_compose_config_validates_and_publishes_app_port_on_loopback(default_pro
 )
 def test_compose_up_wait_brings_the_profile_up_healthy(new_project, profile, servers):
     project = new_project("plugin")
+    project.make(".env")  # compose reads .env and mounts the secrets, which make writes
     docker(
         "compose", "--profile", profile, "up", "--build", "--wait",
         cwd=project.directory, env=project.env,

@@ -35,6 +35,8 @@ def started_container(events: str, other_than: str) -> str | None:
 )
 def test_watch_rebuilds_the_dev_image_when_pyproject_changes(new_project, command):
     project = new_project("plugin")
+    if command[0] == "docker":
+        project.make(".env")  # make watch writes it itself; compose alone needs it first
     watcher = Background(command, cwd=project.directory, env=project.env)
     try:
         watcher.wait_for(

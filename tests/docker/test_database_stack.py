@@ -229,6 +229,7 @@ def test_make_test_passes_against_a_test_database_it_starts_clean(postgresql_dev
 
 
 def test_the_suite_stops_at_once_without_database_url(postgresql_dev):
+    postgresql_dev.make(".env")  # compose alone, so make's .env target first
     result = postgresql_dev.compose(
         "run", "--rm", "--no-deps", "--env", "DATABASE_URL=", "dev", "pytest", check=False
     )

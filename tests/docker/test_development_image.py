@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness.waits import http_get
+from tests.docker.compose import write_env
 from tests.docker.session import DockerSession
 from tests.docker.waits import wait_for_http
 from tests.helpers import DEFAULT_APP_NAME, docker, pre_commit_shellcheck_version
@@ -31,7 +32,9 @@ def chown_tree(root: Path, uid: int, gid: int) -> None:
 
 @pytest.fixture
 def checkout(project_copy: Path) -> Path:
-    """A fresh copy of the project owned by the developer, with no cache written yet."""
+    """A fresh copy of the project owned by the developer, with no cache written yet,
+    and the .env and secret key that `make .env` writes."""
+    write_env(project_copy)
     chown_tree(project_copy, *DEVELOPER)
     assert not (project_copy / ".pytest_cache").exists()
     return project_copy

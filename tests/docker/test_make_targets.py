@@ -30,7 +30,9 @@ BOTH = ["plugin", "standalone"]
 @pytest.mark.parametrize("flavour", BOTH)
 def test_make_run_ps_logs_and_down_manage_the_production_service(new_project, flavours, flavour):
     project = new_project(flavour)
-    project.make("run")
+    assert not (project.directory / ".env").exists()  # as baked: make writes it
+    run_output = project.make("run").stdout
+    assert "Wrote .env" in run_output and "Wrote a new secret" in run_output
     assert answers_health(project)
     [container] = project.containers("app")
     assert docker("exec", container, "id", "-u").stdout == "10001\n"
