@@ -151,7 +151,7 @@ def test_ready_is_503_while_db_is_stopped_and_200_again_with_the_same_app(postgr
     postgresql_stack.compose("stop", "db")
     try:
         wait_until(
-            lambda: status_of(postgresql_stack.url("/ready")) == 503, timeout=5, what="/ready 503"
+            lambda: status_of(postgresql_stack.url("/ready")) == 503, timeout=30, what="/ready 503"
         )
         assert status_of(postgresql_stack.url("/health")) == 200
     finally:
