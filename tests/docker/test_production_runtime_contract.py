@@ -71,15 +71,13 @@ def test_server_runs_as_uid_10001(server):
     assert docker("exec", server, "id", "-u").stdout == f"{APP_UID}\n"
 
 
-def test_docker_stop_ends_the_server_promptly_and_cleanly(docker_session, production):
+def test_docker_stop_ends_the_server_on_sigterm_with_code_0(docker_session, production):
     container = running_server(docker_session, production)
-    try:
-        # gunicorn, as PID 1, gets SIGTERM itself; a shell in between would wait for SIGKILL.
-        stopped = subprocess.run(
-            ["docker", "stop", "-t", "10", container], capture_output=True, text=True, timeout=5
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail("docker stop -t 10 took longer than 5 s: SIGTERM did not stop the server")
+    # gunicorn, as PID 1, gets SIGTERM itself; a shell in between would ignore it until
+    # Docker's SIGKILL after --time, and the container would exit 137, not 0.
+    stopped = subprocess.run(
+        ["docker", "stop", "--time", "30", container], capture_output=True, text=True, timeout=90
+    )
     assert stopped.returncode == 0, stopped.stderr
     state = docker("inspect", "-f", "{{.State.ExitCode}} {{.State.OOMKilled}}", container)
     assert state.stdout.split() == ["0", "false"]
