@@ -8,8 +8,11 @@ from harness.commands import run
 # For docker and docker compose. UID and GID as the generated Makefile exports them:
 # compose.yaml gives them to the dev service (user) and to app (group_add), so that both
 # can read the project's 0640 secret key file.
-BUILD_ENV = {
-    **os.environ, "DOCKER_BUILDKIT": "1", "UID": str(os.getuid()), "GID": str(os.getgid())
+# Not the state of a make that runs us (the template's `make test`): the generated
+# project's make would inherit it and print "make[1]: Entering directory" lines.
+MAKE_STATE = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+BUILD_ENV = {name: value for name, value in os.environ.items() if name not in MAKE_STATE} | {
+    "DOCKER_BUILDKIT": "1", "UID": str(os.getuid()), "GID": str(os.getgid())
 }  # fmt: skip
 
 

@@ -42,8 +42,8 @@ os.environ.setdefault(
     "POETRY_PYPI_MIRROR_URL", os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple/")
 )
 # `make test` runs this suite; the generated project's make must not inherit the
-# outer make's state (it would print "make[1]: Entering directory" lines).
-for variable in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS"):
+# outer make's state (harness.containers.MAKE_STATE says why).
+for variable in harness.containers.MAKE_STATE:
     os.environ.pop(variable, None)
 
 
