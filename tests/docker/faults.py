@@ -9,8 +9,11 @@ factory, with the same configuration and error handlers, plus the views under
 
 import json
 import re
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
+from harness.waits import http_get
 from tests.docker.session import DockerSession
 from tests.helpers import DEFAULT_APP_NAME
 
@@ -75,10 +78,42 @@ def write_test_app(directory: Path) -> Path:
     return directory
 
 
-def release_held_requests(directory: Path, ids: list[str]) -> None:
-    """Let the held requests with these ids answer (directory: where write_test_app wrote)."""
-    for request_id in ids:
-        (directory / HELD_RELEASE_DIR / request_id).touch()
+class HeldRequests:
+    """GET /_test/held once per id, each from a thread of its own, started at once; the
+    view holds each request until release(). url(id) is a request's URL, views_dir the
+    folder write_test_app wrote (the server's)."""
+
+    def __init__(self, url: Callable[[str], str], ids: list[str], views_dir: Path):
+        self.ids = ids
+        self.views_dir = views_dir
+        self.results: dict[str, object] = {}  # id: the response, or the error
+        self.threads = [
+            threading.Thread(target=self._get, args=(request_id, url(request_id)), daemon=True)
+            for request_id in ids
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def _get(self, request_id: str, url: str) -> None:
+        try:
+            self.results[request_id] = http_get(url, timeout=60)
+        except OSError as error:
+            self.results[request_id] = error
+
+    def all_in_view(self, stderr: str) -> bool:
+        """Whether the server's stderr says that every request has reached the view."""
+        return started_requests(stderr) >= set(self.ids)
+
+    def release(self) -> None:
+        """Let every held request answer."""
+        for request_id in self.ids:
+            (self.views_dir / HELD_RELEASE_DIR / request_id).touch()
+
+    def join(self, timeout: float = 30) -> list[str]:
+        """Wait (each bounded by timeout) for the requests to return; the ids still out."""
+        for thread in self.threads:
+            thread.join(timeout=timeout)
+        return [i for i, thread in zip(self.ids, self.threads, strict=True) if thread.is_alive()]
 
 
 def run_test_app(session: DockerSession, image: str, app_dir: Path, *options: str) -> str:

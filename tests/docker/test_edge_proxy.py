@@ -11,7 +11,6 @@ import json
 import re
 import select
 import socket
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,7 +24,7 @@ from harness.siege import slow_client_siege
 from harness.waits import HTTP, http_get
 from tests.docker.background import Background
 from tests.docker.compose import Project
-from tests.docker.faults import faults_views_dir, release_held_requests, started_requests
+from tests.docker.faults import HeldRequests, faults_views_dir
 from tests.docker.session import inspect, logs
 from tests.docker.waits import wait_until
 from tests.helpers import docker
@@ -283,20 +282,13 @@ def test_in_flight_requests_through_the_edge_finish_when_the_stack_stops(edge_st
     finish. They are held in the app's view until Caddy has logged the SIGTERM, so
     every one is in flight when the stop comes; both services then exit 0, not 137."""
     ids = [f"edge{number}" for number in range(5)]
-    results: dict[str, object] = {}
-
-    def held(request_id: str) -> None:
-        try:
-            results[request_id] = http_get(edge_stack.url(f"/_test/held?id={request_id}"), 60)
-        except OSError as error:
-            results[request_id] = error
-
-    threads = [threading.Thread(target=held, args=(i,), daemon=True) for i in ids]
-    for thread in threads:
-        thread.start()
+    held = HeldRequests(
+        lambda request_id: edge_stack.url(f"/_test/held?id={request_id}"),
+        ids, faults_views_dir(edge_stack.directory),
+    )  # fmt: skip
     app, edge = container(edge_stack, "app"), container(edge_stack, "edge")
     wait_until(
-        lambda: started_requests(logs(app)[1]) >= set(ids),
+        lambda: held.all_in_view(logs(app)[1]),
         timeout=30,
         what="every held request reached the app",
     )
@@ -308,14 +300,13 @@ def test_in_flight_requests_through_the_edge_finish_when_the_stack_stops(edge_st
         stop.wait_for(
             lambda: CADDY_SIGTERM in "".join(logs(edge)), timeout=60, what="Caddy has the SIGTERM"
         )
-        release_held_requests(faults_views_dir(edge_stack.directory), ids)
+        held.release()
         assert stop.process.wait(timeout=90) == 0, stop.output
     finally:
         stop.stop()
-    for thread in threads:
-        thread.join(timeout=30)
+    held.join()
     for request_id in ids:
-        response = results[request_id]
+        response = held.results[request_id]
         assert not isinstance(response, Exception), (request_id, response)
         assert (response.status, response.json()) == (200, {"id": request_id, "finished": True})
     for service in ("edge", "app"):

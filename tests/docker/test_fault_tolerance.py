@@ -8,14 +8,13 @@ tests/docker/faults.py).
 import os
 import signal
 import subprocess
-import threading
 from datetime import datetime
 
 import pytest
 
 from harness.containers import BUILD_ENV
 from harness.waits import http_get
-from tests.docker.faults import release_held_requests, run_test_app, started_requests
+from tests.docker.faults import HeldRequests, run_test_app
 from tests.docker.session import inspect, logs, worker_pids
 from tests.docker.waits import wait_for_health, wait_for_http, wait_until
 from tests.helpers import docker
@@ -49,25 +48,13 @@ def test_in_flight_requests_finish_when_the_container_is_stopped(docker_session,
     base = docker_session.url(container, "")
     wait_for_http(f"{base}/health", container=container)
 
-    results: dict[str, object] = {}
-
-    def request(request_id: str) -> None:
-        try:
-            results[request_id] = http_get(f"{base}/_test/held?id={request_id}", timeout=60)
-        except OSError as error:
-            results[request_id] = error
-
     ids = [f"r{number}" for number in range(HELD_REQUESTS)]
-    threads = [
-        threading.Thread(target=request, args=(request_id,), daemon=True) for request_id in ids
-    ]
-    for thread in threads:
-        thread.start()
+    held = HeldRequests(lambda request_id: f"{base}/_test/held?id={request_id}", ids, app_dir)
     wait_until(
-        lambda: started_requests(logs(container)[1]) >= set(ids),
+        lambda: held.all_in_view(logs(container)[1]),
         timeout=30,
         what=f"all {HELD_REQUESTS} held requests are in the view",
-        explain=lambda: f"responses: {results}\nlogs:\n{logs(container)[1][-3000:]}",
+        explain=lambda: f"responses: {held.results}\nlogs:\n{logs(container)[1][-3000:]}",
     )
 
     stop = subprocess.Popen(
@@ -79,14 +66,12 @@ def test_in_flight_requests_finish_when_the_container_is_stopped(docker_session,
         timeout=STOP_TIMEOUT,
         what="gunicorn has the SIGTERM",
     )
-    release_held_requests(app_dir, ids)
+    held.release()
     assert stop.wait(timeout=STOP_TIMEOUT + 30) == 0, stop.stderr.read()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a request never returned"
+    assert not held.join(), "a request never returned"
 
     for request_id in ids:
-        response = results[request_id]
+        response = held.results[request_id]
         assert not isinstance(response, Exception), f"{request_id}: {response!r}"
         assert response.status == 200, (request_id, response.status, response.body)
         assert response.json() == {"id": request_id, "finished": True}
