@@ -254,6 +254,42 @@ ensure_plugins() {
   check_buildkit
 }
 
+# ---------------------------------------------------------------- GitHub's runner user
+
+# The generated workflow's jobs run as GitHub's runner does: UID 1001, in the group that
+# owns the engine's socket, with the Compose and buildx plugins in its own Docker config.
+RUNNER_USER=runner
+RUNNER_UID=1001
+ensure_runner_user() {
+  local socket=/var/run/docker.sock home plugin path
+  # On GitHub's own runner this script already runs as that user.
+  if [[ $(id -u) == "$RUNNER_UID" ]]; then
+    docker compose version >/dev/null || die "docker compose does not work"
+    return
+  fi
+  getent group docker >/dev/null || groupadd --system docker
+  if ! id "$RUNNER_USER" >/dev/null 2>&1; then
+    useradd --uid "$RUNNER_UID" --create-home --shell /bin/bash --groups docker "$RUNNER_USER"
+    log "added the user $RUNNER_USER (UID $RUNNER_UID) in the group docker"
+  fi
+  [[ $(id -u "$RUNNER_USER") == "$RUNNER_UID" ]] || die "user $RUNNER_USER exists with another UID than $RUNNER_UID"
+  id -nG "$RUNNER_USER" | grep -qw docker || usermod --append --groups docker "$RUNNER_USER"
+  # An engine started before the group existed has a root-only socket.
+  if [[ $(stat -c %G "$socket") != docker ]]; then
+    chgrp docker "$socket" && chmod g+rw "$socket"
+  fi
+  home=$(getent passwd "$RUNNER_USER" | cut -d: -f6)
+  install -d -o "$RUNNER_USER" -g "$RUNNER_USER" "$home/.docker" "$home/.docker/cli-plugins"
+  for plugin in compose buildx; do
+    path=$(docker info --format "{{range .ClientInfo.Plugins}}{{if eq .Name \"$plugin\"}}{{.Path}}{{end}}{{end}}")
+    [[ -n $path ]] || die "docker has no $plugin plugin"
+    install -m 0755 -o "$RUNNER_USER" "$path" "$home/.docker/cli-plugins/"
+  done
+  setpriv --reuid="$RUNNER_UID" --regid="$(id -g "$RUNNER_USER")" --init-groups \
+    env HOME="$home" docker compose version >/dev/null ||
+    die "the user $RUNNER_USER cannot run docker compose"
+}
+
 # ---------------------------------------------------------------- Podman
 
 # No Kubernetes cluster can run here; Podman runs a Deployment's pod from its YAML
@@ -619,6 +655,7 @@ cmd_up() {
   local image images
   timed "engine" ensure_engine
   timed "compose+buildx plugins" ensure_plugins
+  timed "runner user" ensure_runner_user
   timed "podman" ensure_podman
   # Not in the loop's word list, where a failure (no database image named) would not stop "up".
   images=$(official_images)

@@ -14,8 +14,8 @@ from tests.helpers import ANSI
 # Rules of the generated Makefile that `make help` must not list: internal helpers.
 INTERNAL_TARGETS = {"compose-check"}
 PUBLIC_TARGETS = {
-    "help", ".env", "dev", "watch", "run", "smoke", "test", "lint", "shell", "add", "logs", "ps", "down",
-    "clean",
+    "help", ".env", "dev", "watch", "run", "smoke", "test", "lint", "shell", "add", "logs", "ps",
+    "down", "clean",
 }  # fmt: skip
 
 
