@@ -1,7 +1,7 @@
 """Gunicorn settings, read from the environment so one image fits every host.
 
-Gunicorn loads ./gunicorn.conf.py by itself; the CMD still says where to bind,
-so that `-e PORT=...` (Cloud Run style) moves the port.
+Gunicorn loads ./gunicorn.conf.py by itself, and with PORT set (Cloud Run sets
+it) binds 0.0.0.0:$PORT by itself too; the CMD's --bind says so explicitly.
 """
 
 import os
