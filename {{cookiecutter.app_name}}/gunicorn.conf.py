@@ -6,6 +6,8 @@ it) binds 0.0.0.0:$PORT by itself too; the CMD's --bind says so explicitly.
 
 import os
 
+from {{ cookiecutter.app_name }} import create_app
+
 # Processes and threads per process. Gunicorn reads WEB_CONCURRENCY itself, but
 # its default of one worker would leave a multi-core host idle.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -31,3 +33,10 @@ control_socket = "/dev/shm/gunicorn.ctl"  # noqa: S108 - mode 0600, owner only
 # FLASK_DEBUG=1, Flask lets a view's exception escape its JSON error handler and
 # gunicorn answers an HTML 500. The development image runs `flask run --debug`.
 raw_env = ["FLASK_DEBUG=0"]
+
+
+# The app's own checks, in the master before it forks: gunicorn prints a bad
+# setting's RuntimeError as one "Error: ..." line and exits 1, where every
+# worker would fail with a traceback of its own.
+def on_starting(server: object) -> None:
+    create_app()
