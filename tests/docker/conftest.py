@@ -57,6 +57,14 @@ def production(image) -> str:
     return image("production")
 
 
+@pytest.fixture(scope="session")
+def postgresql_production(docker_session: DockerSession, with_postgresql: Path) -> str:
+    """The production image of the database=postgresql project, on the default Python."""
+    return docker_session.build(
+        with_postgresql, "production", "--build-arg", f"PYTHON_VERSION={DEFAULT_PYTHON}"
+    )
+
+
 @pytest.fixture(scope="module")
 def flavours(tmp_path_factory) -> dict[str, Flavour]:
     """Every flavour of Compose (see tests/docker/compose.py), set up once per module."""

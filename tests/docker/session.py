@@ -3,6 +3,7 @@ the images the tests build, and looking inside a running container.
 """
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +96,36 @@ def running_server(docker_session: DockerSession, image: str, *options: str) -> 
     container = docker_session.run(image, options=options)
     wait_for_http(docker_session.url(container), container=container)
     return container
+
+
+# gunicorn's own log lines, such as "[2026-01-01 00:00:00 +0000] [1] [INFO] Starting gunicorn".
+GUNICORN_INFO_LINE = re.compile(r"\[[^]]+\] \[\d+\] \[INFO\] ")
+
+
+@dataclass
+class RefusedStart:
+    """A container that ran its default command and exited on its own."""
+
+    exit_code: int
+    output: str
+
+    @property
+    def error_lines(self) -> list[str]:
+        """The non-empty lines it printed, gunicorn's INFO lines left out."""
+        return [
+            line
+            for line in self.output.splitlines()
+            if line.strip() and not GUNICORN_INFO_LINE.match(line)
+        ]
+
+
+def refused_start(docker_session: DockerSession, image: str, *options: str) -> RefusedStart:
+    """Run image's default command in the foreground, without a secret key unless
+    options give one, until it exits; bounded, since a server that starts never would."""
+    name = docker_session.name("refused")
+    docker_session.containers.add(name)
+    result = docker("run", "--name", name, *options, image, check=False, timeout=120)
+    return RefusedStart(result.returncode, result.stdout + result.stderr)
 
 
 def logs(container: str) -> tuple[str, str]:

@@ -16,7 +16,7 @@ import pytest
 
 from harness.waits import HTTP, http_get
 from tests.docker.compose import Project
-from tests.docker.session import inspect
+from tests.docker.session import SECRET_KEY, inspect, refused_start
 from tests.docker.waits import wait_until
 from tests.helpers import DEFAULT_APP_NAME, docker
 
@@ -214,6 +214,23 @@ def test_a_broken_migration_keeps_app_from_starting_and_leaves_the_schema_as_it_
     assert "columns=id,name\n" in columns, columns
     version = psql(project, "SELECT 'version=' || version_num FROM alembic_version;")
     assert "version=6f1c0d2a9b3e\n" in version, version
+
+
+# --- The production image alone ---------------------------------------------------------
+
+
+def test_the_master_refuses_to_start_without_database_url_in_one_line(
+    docker_session, postgresql_production
+):
+    """Before any worker boots: one line naming the setting, not a traceback per worker."""
+    refused = refused_start(
+        docker_session, postgresql_production, "--env", f"FLASK_SECRET_KEY={SECRET_KEY}"
+    )
+    assert refused.exit_code != 0
+    assert "Traceback" not in refused.output
+    assert "Booting worker" not in refused.output
+    [line] = refused.error_lines
+    assert "DATABASE_URL" in line
 
 
 # --- The development side: make test, make dev, make migration ------------------------

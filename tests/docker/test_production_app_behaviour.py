@@ -1,10 +1,11 @@
 """The app as the production image serves it: safe defaults that settings cannot undo.
 
-It refuses to start without a secret key; FLASK_DEBUG=1 never turns on debugging
-(errors are JSON, the traceback goes to the logs only); workers and threads follow
-WEB_CONCURRENCY and GUNICORN_THREADS, and every request is access-logged; and
-X-Forwarded-* headers are believed only when proxies are configured. Where a test
-needs a failing view, it comes from the test-only faults_app (tests/docker/faults.py).
+Without a secret key, gunicorn's master refuses to start, in one line, for both
+database answers; FLASK_DEBUG=1 never turns on debugging (errors are JSON, the
+traceback goes to the logs only); workers and threads follow WEB_CONCURRENCY and
+GUNICORN_THREADS, and every request is access-logged; and X-Forwarded-* headers
+are believed only when proxies are configured. Where a test needs a failing view,
+it comes from the test-only faults_app (tests/docker/faults.py).
 """
 
 import json
@@ -15,22 +16,23 @@ import pytest
 
 from harness.waits import HTTP, http_get
 from tests.docker.faults import run_test_app
-from tests.docker.session import inspect, logs, worker_pids
+from tests.docker.session import inspect, logs, refused_start, worker_pids
 from tests.docker.waits import wait_for_http, wait_until
-from tests.helpers import docker
 
 pytestmark = pytest.mark.docker
 
 
-def test_app_refuses_to_start_without_a_secret_key(docker_session, image):
-    name = docker_session.name("nosecret")
-    docker_session.containers.add(name)
-    docker("run", "--detach", "--name", name, image("production"))
-    exit_code = docker("wait", name, timeout=60).stdout.strip()
-    assert exit_code != "0"
-    stdout, stderr = logs(name)
-    message = "neither FLASK_SECRET_KEY_FILE nor FLASK_SECRET_KEY is set"
-    assert message in stdout + stderr
+@pytest.mark.parametrize("production_image", ["production", "postgresql_production"])
+def test_the_master_refuses_to_start_without_a_secret_key_in_one_line(
+    docker_session, request, production_image
+):
+    """Before any worker boots: one line naming the setting, not a traceback per worker."""
+    refused = refused_start(docker_session, request.getfixturevalue(production_image))
+    assert refused.exit_code != 0
+    assert "Traceback" not in refused.output
+    assert "Booting worker" not in refused.output
+    [line] = refused.error_lines
+    assert "neither FLASK_SECRET_KEY_FILE nor FLASK_SECRET_KEY is set" in line
 
 
 def test_debug_flag_never_turns_on_debugging_in_production(docker_session, image, tmp_path):
