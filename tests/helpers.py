@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -197,6 +198,13 @@ def dependencies(project: Path) -> list[str]:
 
 def compose_services(project: Path) -> dict:
     return yaml.safe_load((project / "compose.yaml").read_text(encoding="utf-8"))["services"]
+
+
+def gcloud_run_deploy(project: Path) -> list[str]:
+    """The README's one `gcloud run deploy` command, as the shell splits it."""
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    [command] = re.findall(r"^gcloud run deploy .*?(?<!\\)$", readme, re.MULTILINE | re.DOTALL)
+    return shlex.split(command.replace("\\\n", " "))
 
 
 def make_dry_run(project: Path, *targets: str) -> str:
