@@ -207,6 +207,12 @@ def gcloud_run_deploy(project: Path) -> list[str]:
     return shlex.split(command.replace("\\\n", " "))
 
 
+def gcloud_settings(command: list[str], flag: str) -> dict[str, str]:
+    """The KEY=VALUE,... list that follows flag, such as --set-env-vars."""
+    value = command[command.index(flag) + 1]
+    return dict(item.split("=", 1) for item in value.split(","))
+
+
 def make_dry_run(project: Path, *targets: str) -> str:
     """The commands `make TARGETS...` would run, as make prints them (variables such as
     MESSAGE=... may be among the arguments)."""

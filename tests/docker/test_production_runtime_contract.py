@@ -2,18 +2,20 @@
 
 PORT moves the listening port; arguments after the image replace the command;
 --entrypoint gives a shell; gunicorn is PID 1 with the default command expanded,
-runs as UID 10001, and stops promptly and cleanly on `docker stop`. All on the
-default Python; every Python is in test_images_build_on_every_python.py.
+runs as UID 10001, and stops promptly and cleanly on `docker stop`; the secret
+key, mounted where the README's Cloud Run example mounts it, is read from there. All
+on the default Python; every Python is in test_images_build_on_every_python.py.
 """
 
 import subprocess
+from pathlib import PurePosixPath
 
 import pytest
 
 from harness.waits import http_get
 from tests.docker.session import APP_PORT, APP_UID, DockerSession, running_server
 from tests.docker.waits import wait_for_http
-from tests.helpers import DEFAULT_APP_NAME, docker
+from tests.helpers import DEFAULT_APP_NAME, docker, gcloud_run_deploy, gcloud_settings
 
 pytestmark = pytest.mark.docker
 
@@ -82,3 +84,28 @@ def test_docker_stop_ends_the_server_on_sigterm_with_code_0(docker_session, prod
     state = docker("inspect", "-f", "{{.State.ExitCode}} {{.State.OOMKilled}}", container)
     assert state.stdout.split() == ["0", "false"]
     assert "Shutting down: Master" in docker("logs", container).stderr
+
+
+def test_the_key_is_read_from_where_the_cloud_run_example_mounts_it(
+    docker_session, production, default_project, tmp_path
+):
+    command = gcloud_run_deploy(default_project)
+    [mount] = gcloud_settings(command, "--set-secrets")
+    key_file = gcloud_settings(command, "--set-env-vars")["FLASK_SECRET_KEY_FILE"]
+    # The folder is new to the image, so mounting the secret there hides nothing.
+    folder = PurePosixPath(mount).parent
+    probe = docker(
+        "run", "--rm", "--entrypoint", "sh", production, "-c", f"test -e {folder}; echo $?"
+    )
+    assert probe.stdout == "1\n", f"{folder} exists in the image"
+    key = tmp_path / "flask-secret-key"
+    key.write_text("cloud-run-style-key\n", encoding="utf-8")
+    key.chmod(0o644)
+    # The file wins over the FLASK_SECRET_KEY every test container gets: an unreadable
+    # one would stop the app before /health answers.
+    container = running_server(
+        docker_session, production,
+        "--volume", f"{key}:{mount}:ro", "--env", f"FLASK_SECRET_KEY_FILE={key_file}",
+    )  # fmt: skip
+    read = docker("exec", container, "cat", key_file).stdout
+    assert read == "cloud-run-style-key\n"
