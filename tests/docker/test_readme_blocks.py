@@ -47,6 +47,13 @@ HEALTH_TIMEOUT = 60
 
 
 @dataclass(frozen=True)
+class Prints:
+    """The block prints this (a regex) next: what the README says the command does."""
+
+    pattern: str
+
+
+@dataclass(frozen=True)
 class Serve:
     """The block starts a server in the foreground: its promise (a regex) appears, it
     answers /health (on a host port, or, unpublished, through its image's
@@ -75,7 +82,7 @@ class Run:
     terminal (the postgresql README defines DB once for both of its docker run blocks)."""
 
     name: str
-    user: tuple[Serve | Prompt, ...] = ()
+    user: tuple[Prints | Serve | Prompt, ...] = ()
     with_next: bool = False
     # With postgresql: DATABASE_URL exported to "a PostgreSQL of yours", in this
     # block's shell only (compose reads it too, and would point db's clients at it).
@@ -94,32 +101,44 @@ def by_hand(port: int) -> tuple[Serve, ...]:
     return (
         Serve(PRODUCTION_LISTENS.format(port=port), port=port),
         Serve(PRODUCTION_LISTENS.format(port=5555), port=5555),
-        Serve(r"Running on http://127\.0\.0\.1:" + str(port), port=port),
+        Serve(FLASK_LISTENS.format(port=port), port=port),
     )
 
 
-def overriding(port: int) -> tuple[Serve | Prompt, ...]:
+def overriding(port: int) -> tuple[Prints | Serve | Prompt, ...]:
     """The block "Overriding the command or the entrypoint": a Python prompt, gunicorn
     --version, gunicorn with 4 workers (no published port: its HEALTHCHECK answers), a shell."""
     return (
         PYTHON_PROMPT,
+        Prints(r"gunicorn \(version \d+\.\d+"),
         Serve(PRODUCTION_LISTENS.format(port=port), image=DEFAULT_APP_NAME),
         BASH_PROMPT,
     )
 
 
+# make dev and make run say where they serve; make test ends with pytest's summary.
+QUICK_START = (
+    Prints(r"^Serving on http://localhost:\d+ "),
+    Prints(r"^=+ \d+ passed"),
+    Prints(r"^Serving on http://localhost:\d+ "),
+)
+ADDING_A_DEPENDENCY = (
+    Prints(r"^pyproject\.toml and poetry\.lock updated"),
+    Prints(r"^Serving on http://localhost:\d+ "),
+)
+
 # In README order, except that a block that needs a running stack comes after one that
 # starts it ("Backups" needs db: "Adding a dependency" ends with `make dev`).
 BLOCKS = {
     "default": [
-        Run("Quick start"),
+        Run("Quick start", QUICK_START),
         Run("Without Docker", (Serve(FLASK_LISTENS.format(port=5000), port=5000),)),
         Run("Running the images by hand", by_hand(8888), with_next=True),
         Run("Overriding the command or the entrypoint", overriding(8888)),
-        Run("Adding a dependency"),
+        Run("Adding a dependency", ADDING_A_DEPENDENCY),
     ],
     "postgresql": [
-        Run("Quick start"),
+        Run("Quick start", QUICK_START),
         Run(
             "Without Docker",
             (Serve(FLASK_LISTENS.format(port=5000), port=5000),),
@@ -127,7 +146,7 @@ BLOCKS = {
         ),
         Run("Running the images by hand", by_hand(8888), with_next=True),
         Run("Overriding the command or the entrypoint", overriding(8888)),
-        Run("Adding a dependency"),
+        Run("Adding a dependency", ADDING_A_DEPENDENCY),
         Run("Backups"),
     ],
 }
@@ -227,8 +246,11 @@ class Terminal:
         os.close(self.master)
 
 
-def play(terminal: Terminal, step: Serve | Prompt, where: str) -> None:
-    """Do what the user does for one server or prompt of a running block."""
+def play(terminal: Terminal, step: Prints | Serve | Prompt, where: str) -> None:
+    """Do what the user does for one step of a running block."""
+    if isinstance(step, Prints):
+        terminal.wait_for(step.pattern, f"{where}: it prints {step.pattern!r}")
+        return
     if isinstance(step, Prompt):
         terminal.wait_for(step.prompt, f"{where}: the prompt {step.prompt!r}")
         terminal.type(step.line)
