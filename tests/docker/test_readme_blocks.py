@@ -11,9 +11,19 @@ into it. A block passes when bash exits 0 after all of that, so a server that do
 stop cleanly on Ctrl-C fails it. Which blocks run, in which order, and what the user
 does meanwhile is BLOCKS; tests/test_readme_blocks.py checks it names every unmarked
 block and nothing else (tests/readme_blocks.py has the rule).
+
+Nothing in a block's text is changed. What the environment adds, as a user's own
+shell would have it: COMPOSE_PROJECT_NAME and APP_PORT (so the run collides with no
+other); Poetry on PATH (the tooling venv's, as tests/test_generated_project_suite.py
+runs it, with this machine's index); and, for "Without Docker" with postgresql, the
+DATABASE_URL of a PostgreSQL container the test starts, as the README asks. Two blocks
+run in one shell, one after the other, where the README's second uses the first's DB
+(Run.with_next). The fixed ports the blocks publish (5000, 5555, the bake's 8888) are
+used as written: a port taken by something else fails the block, never passes it.
 """
 
 import fcntl
+import json
 import os
 import pty
 import re
