@@ -36,6 +36,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -66,12 +67,14 @@ class Prints:
 @dataclass(frozen=True)
 class Serve:
     """The block starts a server in the foreground: its promise (a regex) appears, it
-    answers /health (on a host port, or, unpublished, through its image's
-    HEALTHCHECK), and then Ctrl-C stops it."""
+    answers /health (on a host port, or, unpublished, through its image's HEALTHCHECK:
+    the container of image whose command has args, started during the block), and
+    then Ctrl-C stops it."""
 
     promise: str
     port: int | None = None
     image: str | None = None
+    args: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,7 @@ def overriding(port: int) -> tuple[Prints | Serve | Prompt, ...]:
     return (
         PYTHON_PROMPT,
         Prints(r"gunicorn \(version \d+\.\d+"),
-        Serve(PRODUCTION_LISTENS.format(port=port), image=DEFAULT_APP_NAME),
+        Serve(PRODUCTION_LISTENS.format(port=port), image=DEFAULT_APP_NAME, args="--workers 4"),
         BASH_PROMPT,
     )
 
@@ -178,6 +181,7 @@ class Terminal:
         # Wide enough that no line the test looks for is wrapped.
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 250, 0, 0))
         self.master = master
+        self.started = time.time()
         self.process = subprocess.Popen(
             ["bash", "-e", "-c", text],
             stdin=slave,
@@ -248,7 +252,7 @@ class Terminal:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        """Kill whatever still runs (after a failure); the fixture removes its containers."""
+        """After a failure, kill whatever still runs."""
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=30)
@@ -270,21 +274,46 @@ def play(terminal: Terminal, step: Prints | Serve | Prompt, where: str) -> None:
     terminal.wait_for(step.promise, f"{where}: the server says {step.promise!r}")
     if step.port is not None:
         try:
-            response = wait_for_http(f"http://127.0.0.1:{step.port}/health", HEALTH_TIMEOUT)
+            response = wait_for_http(
+                f"http://127.0.0.1:{step.port}/health", HEALTH_TIMEOUT,
+                gone=lambda: terminal.process.poll() is not None,  # the server exited
+            )  # fmt: skip
         except WaitTimedOut as timed_out:
             pytest.fail(f"{where}: /health on {step.port}: {timed_out.last}\n{terminal.tail()}")
         assert response.json() == {"status": "ok"}, (where, response.body)
     else:
         wait_until(
-            lambda: healthy_container_of(step.image), HEALTH_TIMEOUT,
-            f"{where}: a container of {step.image} is healthy", explain=terminal.tail,
+            lambda: any(
+                container["State"].get("Health", {}).get("Status") == "healthy"
+                and step.args in " ".join(container["Config"]["Cmd"])
+                for container in containers_since(terminal.started, {step.image})
+            ),
+            HEALTH_TIMEOUT, f"{where}: its {step.image} container is healthy",
+            explain=terminal.tail,
         )  # fmt: skip
     terminal.interrupt()
 
 
-def healthy_container_of(image: str) -> str:
-    listing = ["ps", "--quiet", "--filter", f"ancestor={image}", "--filter", "health=healthy"]
-    return docker(*listing).stdout.strip()
+def containers_since(started: float, images: set[str]) -> list[dict]:
+    """docker inspect of each container of these images created since started (a time):
+    not one of an earlier run, nor, likely, one of another test's that runs the same
+    build (an identical image has the same ID whatever its tag)."""
+    ids = {
+        container
+        for image in images
+        for container in docker(
+            "ps", "--all", "--quiet", "--filter", f"ancestor={image}"
+        ).stdout.split()
+    }
+    # check=False: one may be gone (--rm) between the two commands.
+    found = json.loads(docker("inspect", *ids, check=False).stdout or "[]") if ids else []
+    return [container for container in found if created(container) >= started]
+
+
+def created(container: dict) -> float:
+    # Docker gives nanoseconds; fromisoformat takes microseconds at most.
+    stamp = re.sub(r"(\.\d{6})\d*", r"\1", container["Created"]).replace("Z", "+00:00")
+    return datetime.fromisoformat(stamp).timestamp()
 
 
 # --- The project, per answer ---------------------------------------------------------
@@ -310,12 +339,7 @@ def fixed_tags(blocks: list[Block]) -> set[str]:
 
 
 def remove_images(tags: set[str]) -> None:
-    """Remove the tags, and first any container still running from them (a block that
-    failed midway leaves its `docker run` behind)."""
     for tag in sorted(tags):
-        containers = docker("ps", "--all", "--quiet", "--filter", f"ancestor={tag}", check=False)
-        if ids := containers.stdout.split():
-            docker("rm", "--force", *ids, check=False)
         docker("image", "rm", "--force", tag, check=False)
         assert docker("image", "inspect", tag, check=False).returncode != 0, tag
 
@@ -392,9 +416,16 @@ def test_every_unmarked_block_runs_as_written(readme: Readme, request):
         if readme.database_url and any(run.own_database for run in group):
             env["DATABASE_URL"] = readme.database_url
         with Terminal(text, readme.project.directory, env) as terminal:
-            for step in (step for run in group for step in run.user):
-                play(terminal, step, where)
-            status = terminal.finish()
+            try:
+                for step in (step for run in group for step in run.user):
+                    play(terminal, step, where)
+                status = terminal.finish()
+            finally:
+                # A `docker run` whose client was killed keeps running: stop it.
+                if terminal.process.poll() is None or terminal.process.returncode != 0:
+                    leftovers = containers_since(terminal.started, readme.tags)
+                    if leftovers:
+                        docker("rm", "--force", *(c["Id"] for c in leftovers), check=False)
             assert status == 0, f"{where} exited {status}\n{terminal.tail()}"
         timings.append(f"{where}: {time.monotonic() - began:.0f} s")
     print(f"{answer}: {time.monotonic() - started:.0f} s in all", *timings, sep="\n  ")
