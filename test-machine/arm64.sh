@@ -43,6 +43,27 @@ python_is_stand_in() {
   [[ $label == true ]]
 }
 
+# Under QEMU, byte-compiling Python's standard library and pip takes minutes, and so does
+# hashing the CA certificates. pyc files do not depend on the architecture, and the
+# stand-in trusts the host's CA bundle (python_dockerfile), not the package's hashed
+# links. So stubs stand in for py_compile and update-ca-certificates while the packages
+# install; then the real files come back and the amd64 python:X-slim, the same Python,
+# compiles the rootfs's modules natively.
+# shellcheck disable=SC2016 # $1 is mmdebstrap's, the rootfs folder
+native_work_hooks=(
+  --essential-hook='for file in /usr/lib/python'"$ARM64_PYTHON"'/py_compile.py /usr/sbin/update-ca-certificates; do
+      dpkg-divert --root="$1" --quiet --no-rename --divert "$file.real" --add "$file"
+      mkdir -p "$1${file%/*}"
+    done
+    printf "import sys\nif sys.argv[1:] == [\"-\"]:\n    sys.stdin.read()\n" >"$1/usr/lib/python'"$ARM64_PYTHON"'/py_compile.py"
+    printf "#!/bin/sh\n" >"$1/usr/sbin/update-ca-certificates" && chmod 0755 "$1/usr/sbin/update-ca-certificates"'
+  --customize-hook='for file in /usr/lib/python'"$ARM64_PYTHON"'/py_compile.py /usr/sbin/update-ca-certificates; do
+      rm "$1$file" && dpkg-divert --root="$1" --quiet --rename --remove "$file"
+    done
+    docker run --rm --network=none --volume="$1:/target" python:'"$ARM64_PYTHON"'-slim \
+      python3 -m compileall -q -j 0 -s /target -p / /target/usr/lib/python'"$ARM64_PYTHON"' /target/usr/lib/python3/dist-packages'
+)
+
 build_arm64_stand_in() {
   local image="python:$ARM64_PYTHON-slim" suite ctx=$WORK/stand-in-arm64 base full opts=()
   suite=$(debian_suite "$image") || die "no Debian suite stands in for $image"
@@ -50,11 +71,12 @@ build_arm64_stand_in() {
   mkdir -p "$ctx/context"
   command -v mmdebstrap >/dev/null || apt_install mmdebstrap
   [[ $suite == forky ]] && opts+=(--aptopt='Acquire::Check-Valid-Until "false"')
-  # As make_rootfs does for amd64, with --arch=arm64: maintainer scripts run under QEMU.
+  # As make_rootfs does for amd64, with --arch=arm64: maintainer scripts run under QEMU,
+  # but for the two slowest, which stubs replace during the install (native_work_hooks).
   TMPDIR=$WORK quietly mmdebstrap --arch=arm64 --variant=minbase \
     --include="$(stand_in_packages "$image")" \
     --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
-    "${SLIM_DPKG_OPTS[@]}" "${opts[@]}" "$suite" "$ctx/rootfs.tar"
+    "${SLIM_DPKG_OPTS[@]}" "${opts[@]}" "${native_work_hooks[@]}" "$suite" "$ctx/rootfs.tar"
   # Imported without --platform, the engine records the host's amd64; the binaries
   # in it are aarch64, and the label says so.
   docker import "$ctx/rootfs.tar" "$base" >/dev/null
