@@ -1,4 +1,4 @@
-"""The Kubernetes manifests: valid for every version the README claims, and every
+"""The Kubernetes manifests: valid for both versions the README names, and every
 setting the issue asks for is there, read from the rendered manifests as data.
 
 `kubectl kustomize deploy/kubernetes` renders them as `kubectl apply -k` would
@@ -16,7 +16,7 @@ import yaml
 from tests.helpers import bake_ok, run, tool
 
 MANIFESTS = "deploy/kubernetes"
-# The oldest and newest Kubernetes minor versions the generated README claims.
+# The two Kubernetes minor versions whose schemas the generated README says are checked.
 CLAIMED_VERSIONS = ("1.30", "1.37")
 KINDS = {
     "Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler",
