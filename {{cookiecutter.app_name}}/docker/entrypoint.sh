@@ -1,11 +1,19 @@
 #!/bin/sh
 # Runs the container's command as PID 1, with environment variables expanded.
 #
-# An exec-form CMD is not run by a shell, so "$PORT" would reach gunicorn as the
-# five characters $PORT; a shell-form CMD expands it but leaves sh as PID 1, and
-# `docker stop` then waits 10 s for SIGKILL because sh ignores SIGTERM. Here
-# every argument is quoted for `eval`, which expands the variables, and `exec`
-# replaces this shell with the server, which then receives the signals itself.
+# Docker runs an exec-form command without a shell, so "$PORT" would arrive as
+# the five characters $PORT. For one fixed command, less is enough:
+#   - a server that reads the variable itself: gunicorn binds 0.0.0.0:$PORT when
+#     PORT is set, so CMD ["gunicorn", "app:create_app()"] needs no expansion;
+#   - a shell-form CMD that starts with exec, CMD exec gunicorn --bind :$PORT app:
+#     sh expands it, then hands PID 1 to the server. Without the exec, Debian's
+#     sh stays PID 1, ignores SIGTERM, and `docker stop` waits 10 s for SIGKILL.
+# This entrypoint is for any command, from anyone: arguments after the image
+# name, compose's `command:` and Kubernetes' `args:` are exec form too, and here
+# they may say $VAR and still run as PID 1. The development CMD relies on it:
+# `flask run` reads FLASK_RUN_PORT, not PORT. Each argument is quoted for `eval`,
+# which expands only what the rule below allows, and `exec` replaces this shell
+# with the command, which then receives the signals itself.
 #
 # The rule, for each argument:
 #   $NAME and ${NAME}  expand to the variable's value, as one argument, never split;
