@@ -1,9 +1,10 @@
 """What the generated project's Markdown names exists: its links and anchors, the files of
-its map, and the make targets it tells you to run.
+its map, the make targets it tells you to run, and the environment variables of its
+configuration tables, which are exactly the ones the code and compose read.
 
 These check structure, never wording: each reads the bake as data. They run for both
 database answers, with and without the CI workflow, since each answer adds or removes
-sections, files and targets. Each rule is also tried on a small broken input
+sections, files, targets and variables. Each rule is also tried on a small broken input
 first, so that a rule that can no longer fail shows up here.
 """
 
@@ -215,3 +216,99 @@ def test_every_make_target_the_docs_name_is_in_the_makefile(project):
         named |= make_targets_named(text, name)
     assert {"dev", "run", "test", ".env"} <= named, named
     assert sorted(named - targets) == []
+
+
+# --- The configuration tables ----------------------------------------------------------
+
+CONFIGURATION_HEADING = "Configuration"
+# Variables that a server reads itself, not this project's code, by the server the
+# "Read by" column must name: gunicorn's FORWARDED_ALLOW_IPS (gunicorn/config.py,
+# ForwardedAllowIPS) and Flask's FLASK_DEBUG (flask/cli.py and flask/helpers.py).
+SERVERS_OWN = {"FORWARDED_ALLOW_IPS": "gunicorn", "FLASK_DEBUG": "Flask"}
+NAME = r"[A-Z][A-Z0-9_]*[A-Z0-9]"
+
+
+def configuration_rows(readme: str) -> dict[str, list[str]]:
+    """The rows of the tables in the README's Configuration section, by the variable each
+    names in its first cell (`FLASK_*` stands for a prefix): the rows' text."""
+    section = re.search(
+        rf"^## {CONFIGURATION_HEADING}\n(.*?)(?=^## )", readme, re.MULTILINE | re.DOTALL
+    )
+    assert section, f"no ## {CONFIGURATION_HEADING} section"
+    rows = {}
+    for line in section[1].splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if not line.startswith("|") or re.fullmatch(r"[-: ]*", cells[0]):
+            continue
+        for name in re.findall(rf"`({NAME}(?:_\*)?)`", cells[0]):
+            rows.setdefault(name, []).append(line)
+    return rows
+
+
+def read_by_the_code(project: Path) -> set[str]:
+    """The environment variables the project's code and compose.yaml read: os.environ and
+    environ.get in its Python (the tests' aside), FLASK_<KEY> for each key the app reads
+    (not writes) from a config filled by from_prefixed_env(), $NAME in the Dockerfiles'
+    commands, and ${NAME} in compose.yaml."""
+    names = set()
+    for path in project.rglob("*.py"):
+        if "tests" in path.relative_to(project).parts:
+            continue
+        code = path.read_text(encoding="utf-8")
+        names |= set(re.findall(rf"environ(?:\.get\(|\[)\s*[\"']({NAME})[\"']", code))
+        if "from_prefixed_env()" in code:
+            names.add("FLASK_*")
+        config_reads = rf"config(?:\.get\(\s*[\"']({NAME})[\"']|\[[\"']({NAME})[\"']\](?!\s*=[^=]))"
+        for got, indexed in re.findall(config_reads, code):
+            names.add(f"FLASK_{got or indexed}")
+    for dockerfile in project.rglob("Dockerfile"):
+        for command in re.findall(r"^(?:CMD|ENTRYPOINT) (.*)$", dockerfile.read_text(), re.M):
+            names |= set(re.findall(rf"\$\{{?({NAME})", command))
+    names |= set(re.findall(rf"\$\{{({NAME})", (project / "compose.yaml").read_text()))
+    return names
+
+
+def documented(readme: str) -> set[str]:
+    """Every variable a configuration row names, in any cell (a row may name the
+    variables that stand in for its own, as DATABASE_URL's names DATABASE_HOST)."""
+    names = set(configuration_rows(readme))
+    for rows in configuration_rows(readme).values():
+        for row in rows:
+            names |= set(re.findall(rf"`({NAME})(?:=[^`]*)?`", row))
+    return names
+
+
+def test_a_row_is_known_by_the_variables_of_its_first_cell():
+    readme = (
+        "## Configuration\n\n| Variable | Read by |\n|---|---|\n| `PORT` | entrypoint |\n"
+        "| `FLASK_*` | the app, `FLASK_X` |\n\n## Next\n\n| `NOT_HERE` | |\n"
+    )
+    assert set(configuration_rows(readme)) == {"PORT", "FLASK_*"}
+
+
+def test_a_variable_read_but_not_in_the_tables_is_found(project, tmp_path):
+    copy = tmp_path / project.name
+    shutil.copytree(project, copy, symlinks=True)
+    (copy / "docker" / "extra.py").write_text('import os\nos.environ.get("UNDOCUMENTED")\n')
+    readme = (copy / "README.md").read_text(encoding="utf-8")
+    assert "UNDOCUMENTED" in read_by_the_code(copy) - documented(readme)
+
+
+def test_every_variable_the_code_reads_is_in_the_configuration_tables(project):
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    read = read_by_the_code(project)
+    assert {"PORT", "WEB_CONCURRENCY", "APP_PORT", "FLASK_SECRET_KEY_FILE"} <= read, read
+    assert sorted(read - documented(readme)) == []
+
+
+def test_every_configuration_row_is_read_somewhere(project):
+    rows = configuration_rows((project / "README.md").read_text(encoding="utf-8"))
+    read = read_by_the_code(project)
+    unread = []
+    for name, lines in rows.items():
+        if name in SERVERS_OWN:
+            if not all(f"| {SERVERS_OWN[name]} |" in line for line in lines):
+                unread.append(f"{name}: read by {SERVERS_OWN[name]}, which its row must say")
+        elif name not in read:
+            unread.append(name)
+    assert unread == []
