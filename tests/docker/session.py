@@ -128,6 +128,25 @@ def refused_start(docker_session: DockerSession, image: str, *options: str) -> R
     return RefusedStart(result.returncode, result.stdout + result.stderr)
 
 
+def parse_proc_status(text: str) -> dict[str, list[str]]:
+    """The fields of a /proc/PID/status text: {"Uid": ["10001", ...], "CapEff": [...]}."""
+    return {
+        name: value.split()
+        for name, value in (line.split(":", 1) for line in text.splitlines() if ":" in line)
+    }
+
+
+def proc_status(container: str, pid: int = 1) -> dict[str, list[str]]:
+    """The fields of /proc/PID/status in a running container."""
+    return parse_proc_status(docker("exec", container, "cat", f"/proc/{pid}/status").stdout)
+
+
+def proc_cmdline(container: str, pid: int = 1) -> list[str]:
+    """The arguments of process PID in a running container."""
+    raw = docker("exec", container, "cat", f"/proc/{pid}/cmdline").stdout
+    return raw.split("\0")[:-1]
+
+
 def logs(container: str) -> tuple[str, str]:
     """The container's stdout and stderr so far."""
     result = docker("logs", container, timeout=60)

@@ -22,7 +22,7 @@ import pytest
 from harness.containers import BUILD_ENV
 from harness.waits import free_port, http_get
 from tests.docker.compose import write_env
-from tests.docker.session import UID_GID, DockerSession, inspect, logs, worker_pids
+from tests.docker.session import UID_GID, DockerSession, inspect, logs, proc_status, worker_pids
 from tests.docker.waits import wait_for_http, wait_until
 from tests.helpers import DEFAULT_APP_NAME, docker
 
@@ -131,8 +131,7 @@ def test_compose_service_processes_run_as_uid_10001(compose_service):
     pids = [1, *worker_pids(container)]
     assert len(pids) >= 2
     for pid in pids:
-        status = docker("exec", container, "cat", f"/proc/{pid}/status").stdout
-        ids = {line.split(":")[0]: line.split()[1:] for line in status.splitlines()}
+        ids = proc_status(container, pid)
         assert ids["Uid"] == ["10001"] * 4, (pid, ids["Uid"])
         assert ids["Gid"] == ["10001"] * 4, (pid, ids["Gid"])
         assert ids["CapEff"] == ["0000000000000000"], (pid, ids["CapEff"])

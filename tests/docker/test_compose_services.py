@@ -15,7 +15,7 @@ import pytest
 from harness.containers import BUILD_ENV
 from harness.waits import free_port
 from tests.docker.compose import write_env
-from tests.docker.session import APP_PORT
+from tests.docker.session import APP_PORT, proc_cmdline
 from tests.docker.waits import wait_for_http
 from tests.helpers import docker
 
@@ -68,7 +68,7 @@ def test_compose_up_wait_brings_the_profile_up_healthy(new_project, profile, ser
         [container] = containers[service]
         health = docker("inspect", "-f", "{{.State.Health.Status}}", container).stdout
         assert health == "healthy\n", service
-        argv = docker("exec", container, "cat", "/proc/1/cmdline").stdout.split("\0")
+        argv = proc_cmdline(container)
         assert server in argv[:2], (service, argv)
     response = wait_for_http(project.url(), timeout=30)
     assert response.json() == {"status": "ok"}

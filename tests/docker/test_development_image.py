@@ -13,7 +13,7 @@ import pytest
 
 from harness.waits import http_get
 from tests.docker.compose import write_env
-from tests.docker.session import DockerSession
+from tests.docker.session import DockerSession, proc_cmdline
 from tests.docker.waits import wait_for_http
 from tests.helpers import DEFAULT_APP_NAME, docker, pre_commit_shellcheck_version
 
@@ -69,7 +69,7 @@ def test_serves_with_the_debug_reloader(docker_session, dev_server):
     assert "Debug mode: on" in output
     assert "Restarting with" in output  # the reloader's parent starts the serving child
     assert "Debugger is active!" in output
-    argv = docker("exec", container, "cat", "/proc/1/cmdline").stdout.split("\0")
+    argv = proc_cmdline(container)
     assert argv[1:5] == ["/opt/venv/bin/flask", "run", "--debug", "--host"]
 
 

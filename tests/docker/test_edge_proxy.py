@@ -25,7 +25,7 @@ from harness.waits import HTTP, http_get
 from tests.docker.background import Background
 from tests.docker.compose import Project
 from tests.docker.faults import HeldRequests, faults_views_dir
-from tests.docker.session import inspect, logs
+from tests.docker.session import inspect, logs, proc_status
 from tests.docker.waits import wait_until
 from tests.helpers import docker
 
@@ -267,8 +267,7 @@ def test_the_edge_listens_on_unprivileged_ports_only(edge_stack):
 
 
 def test_the_edge_runs_as_its_own_user_with_no_capabilities(edge_stack):
-    status = docker("exec", container(edge_stack, "edge"), "cat", "/proc/1/status").stdout
-    fields = {line.split(":")[0]: line.split()[1:] for line in status.splitlines()}
+    fields = proc_status(container(edge_stack, "edge"))
     assert fields["Uid"] == ["10002"] * 4
     assert fields["CapEff"] == ["0000000000000000"]
     assert fields["NoNewPrivs"] == ["1"]

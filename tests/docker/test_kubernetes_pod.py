@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from harness.waits import free_port, http_get
-from tests.docker.session import RUN_PREFIX
+from tests.docker.session import RUN_PREFIX, parse_proc_status
 from tests.docker.waits import wait_for_http
 from tests.helpers import DEFAULT_APP_NAME, docker, run
 
@@ -158,8 +158,7 @@ def test_every_probe_endpoint_answers(kube_pod):
 
 
 def test_the_pod_runs_as_uid_10001_with_no_capabilities(kube_pod):
-    status = kube_pod.exec("cat", "/proc/1/status")
-    fields = {line.split(":")[0]: line.split()[1:] for line in status.splitlines()}
+    fields = parse_proc_status(kube_pod.exec("cat", "/proc/1/status"))
     assert fields["Uid"] == ["10001"] * 4
     assert fields["Gid"] == ["10001"] * 4
     assert fields["CapEff"] == ["0000000000000000"]

@@ -19,7 +19,7 @@ import pytest
 
 from tests.docker.background import Background
 from tests.docker.compose import answers_health, assert_ran_with
-from tests.docker.session import APP_PORT
+from tests.docker.session import APP_PORT, proc_cmdline
 from tests.helpers import ANSI, docker, run, tool
 
 pytestmark = pytest.mark.docker
@@ -75,7 +75,7 @@ def test_make_dev_serves_the_sources_and_make_clean_removes_everything(
     project.make("dev")
     assert answers_health(project)
     [container] = project.containers("dev")
-    argv = docker("exec", container, "cat", "/proc/1/cmdline").stdout.split("\0")
+    argv = proc_cmdline(container)
     assert argv[1:4] == ["/opt/venv/bin/flask", "run", "--debug"]
     # make passes your UID/GID, so files the container writes are yours.
     assert docker("exec", container, "id", "-u").stdout == f"{os.getuid()}\n"

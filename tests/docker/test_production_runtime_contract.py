@@ -13,16 +13,18 @@ from pathlib import PurePosixPath
 import pytest
 
 from harness.waits import http_get
-from tests.docker.session import APP_PORT, APP_UID, DockerSession, running_server
+from tests.docker.session import (
+    APP_PORT,
+    APP_UID,
+    DockerSession,
+    proc_cmdline,
+    proc_status,
+    running_server,
+)
 from tests.docker.waits import wait_for_http
 from tests.helpers import DEFAULT_APP_NAME, docker, gcloud_run_deploy, gcloud_settings
 
 pytestmark = pytest.mark.docker
-
-
-def proc_cmdline(container: str, pid: int = 1) -> list[str]:
-    raw = docker("exec", container, "cat", f"/proc/{pid}/cmdline").stdout
-    return raw.split("\0")[:-1]
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +68,7 @@ def test_gunicorn_is_pid_1_with_the_expanded_default_command(server):
 
 
 def test_server_runs_as_uid_10001(server):
-    status = docker("exec", server, "cat", "/proc/1/status").stdout
-    ids = {line.split(":")[0]: line.split()[1:] for line in status.splitlines()}
+    ids = proc_status(server)
     assert ids["Uid"] == [APP_UID] * 4
     assert ids["Gid"] == [APP_UID] * 4
     assert docker("exec", server, "id", "-u").stdout == f"{APP_UID}\n"
