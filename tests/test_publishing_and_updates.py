@@ -7,6 +7,7 @@ name the Kubernetes manifests deploy, with the layer cache, provenance and an SB
 only the publishing job may write packages.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,26 @@ def workflow(project) -> dict:
 
 def steps_using(job: dict, action: str) -> list[dict]:
     return [step for step in job["steps"] if step.get("uses", "").startswith(f"{action}@")]
+
+
+# `uses: owner/name@<full commit SHA> # vX.Y.Z`: Dependabot moves the SHA and the comment
+# together. A tag can be moved to other code; a commit cannot.
+PINNED_USES = re.compile(
+    r"^\s*(?:- )?uses: (?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40})"
+    r" # (?P<version>v\d+\.\d+\.\d+)$"
+)
+
+
+def test_every_action_is_pinned_by_commit_sha_with_its_version_in_a_comment(project):
+    lines = (project / WORKFLOW).read_text(encoding="utf-8").splitlines()
+    uses = [line for line in lines if re.match(r"^\s*(?:- )?uses:", line)]
+    assert len(uses) == 8
+    assert [line for line in uses if not PINNED_USES.match(line)] == []
+    # One pin per action: the three checkouts are the same commit.
+    pins: dict[str, set] = {}
+    for match in map(PINNED_USES.match, uses):
+        pins.setdefault(match["action"], set()).add((match["sha"], match["version"]))
+    assert all(len(versions) == 1 for versions in pins.values()), pins
 
 
 def test_pushes_to_main_and_version_tags_and_pull_requests_trigger_it(workflow):
