@@ -54,6 +54,13 @@ def test_every_action_is_pinned_by_commit_sha_with_its_version_in_a_comment(proj
     assert all(len(versions) == 1 for versions in pins.values()), pins
 
 
+def test_no_checkout_leaves_the_token_in_git_config(any_workflow):
+    jobs = any_workflow["jobs"].values()
+    checkouts = [step for job in jobs for step in steps_using(job, "actions/checkout")]
+    assert len(checkouts) == len(jobs)
+    assert all(step.get("with", {}).get("persist-credentials") is False for step in checkouts)
+
+
 def test_pushes_to_main_and_version_tags_and_pull_requests_trigger_it(workflow):
     triggers = workflow[True]
     assert triggers["push"] == {"branches": ["main"], "tags": ["v*"]}
