@@ -61,6 +61,36 @@ def test_no_checkout_leaves_the_token_in_git_config(any_workflow):
     assert all(step.get("with", {}).get("persist-credentials") is False for step in checkouts)
 
 
+def permission_lines(text: str) -> list[str]:
+    """Every line of the workflow's text that grants a permission (under a `permissions:`)."""
+    found, block = [], None
+    for line in text.splitlines():
+        indent = len(line) - len(line.lstrip())
+        if block is not None and line.strip() and not line.lstrip().startswith("#"):
+            if indent > block:
+                found.append(line)
+                continue
+            block = None
+        if re.match(r"^\s*permissions:\s*(#.*)?$", line):
+            block = indent
+    return found
+
+
+def test_the_workflow_grants_nothing_and_each_job_only_what_it_needs(workflow):
+    assert workflow["permissions"] == {}
+    assert {name: job.get("permissions") for name, job in workflow["jobs"].items()} == {
+        "lint-and-test": {"contents": "read"},
+        "smoke-test": {"contents": "read"},
+        "publish": {"contents": "read", "packages": "write"},
+    }
+
+
+def test_every_permission_says_why_on_its_line(project):
+    lines = permission_lines((project / WORKFLOW).read_text(encoding="utf-8"))
+    assert len(lines) == 4
+    assert [line for line in lines if not re.search(r"\S\s+# \w", line)] == []
+
+
 def test_pushes_to_main_and_version_tags_and_pull_requests_trigger_it(workflow):
     triggers = workflow[True]
     assert triggers["push"] == {"branches": ["main"], "tags": ["v*"]}
@@ -68,7 +98,6 @@ def test_pushes_to_main_and_version_tags_and_pull_requests_trigger_it(workflow):
 
 
 def test_only_the_publishing_job_may_write_packages(workflow):
-    assert workflow["permissions"] == {"contents": "read"}
     jobs = workflow["jobs"]
     writers = [name for name, job in jobs.items() if "packages" in job.get("permissions", {})]
     assert writers == ["publish"]
