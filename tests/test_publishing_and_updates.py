@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.docker.workflow_runner import substitute
 from tests.helpers import bake_ok, run, tool
 
 WORKFLOW = ".github/workflows/ci.yml"
@@ -126,6 +127,28 @@ def test_publish_builds_both_platforms_and_pushes_only_outside_pull_requests(wor
     assert settings["provenance"] == "mode=max"
     assert settings["sbom"] is True
     assert settings["tags"] == "${{ steps.meta.outputs.tags }}"
+
+
+# The github context of each event that runs publish, as far as the workflow reads it.
+EVENTS = {
+    "push to main": {"event_name": "push", "ref": "refs/heads/main", "workflow": "CI"},
+    "second push to main": {"event_name": "push", "ref": "refs/heads/main", "workflow": "CI"},
+    "version tag": {"event_name": "push", "ref": "refs/tags/v1.2.3", "workflow": "CI"},
+    "pull request": {"event_name": "pull_request", "ref": "refs/pull/7/merge", "workflow": "CI"},
+}
+
+
+def for_each_event(text: str) -> dict[str, str]:
+    return {event: substitute(text, {"github": github}) for event, github in EVENTS.items()}
+
+
+def test_publishing_runs_once_at_a_time_per_ref_and_a_running_one_is_never_cancelled(workflow):
+    concurrency = workflow["jobs"]["publish"]["concurrency"]
+    # Cancelling a push half way could leave some tags on the new image, some on the old.
+    assert concurrency["cancel-in-progress"] is False
+    groups = for_each_event(concurrency["group"])
+    assert groups["push to main"] == groups["second push to main"]
+    assert len({groups["push to main"], groups["version tag"], groups["pull request"]}) == 3
 
 
 def test_tags_are_semver_the_short_sha_and_the_branch(workflow):
