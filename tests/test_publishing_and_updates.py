@@ -123,7 +123,6 @@ def test_publish_builds_both_platforms_and_pushes_only_outside_pull_requests(wor
     assert settings["platforms"] == "linux/amd64,linux/arm64"
     assert settings["push"] == "${{ github.event_name != 'pull_request' }}"
     assert settings["target"] == "production"
-    assert (settings["cache-from"], settings["cache-to"]) == ("type=gha", "type=gha,mode=max")
     assert settings["provenance"] == "mode=max"
     assert settings["sbom"] is True
     assert settings["tags"] == "${{ steps.meta.outputs.tags }}"
@@ -149,6 +148,19 @@ def test_publishing_runs_once_at_a_time_per_ref_and_a_running_one_is_never_cance
     groups = for_each_event(concurrency["group"])
     assert groups["push to main"] == groups["second push to main"]
     assert len({groups["push to main"], groups["version tag"], groups["pull request"]}) == 3
+
+
+def test_only_a_push_to_main_writes_the_build_cache_that_publishing_restores(workflow):
+    [build] = steps_using(workflow["jobs"]["publish"], "docker/build-push-action")
+    restores = for_each_event(build["with"]["cache-from"])
+    writes = for_each_event(build["with"]["cache-to"])
+    assert set(restores.values()) == {"type=gha,scope=publish"}
+    assert writes == {
+        "push to main": "type=gha,scope=publish,mode=max",
+        "second push to main": "type=gha,scope=publish,mode=max",
+        "version tag": "",
+        "pull request": "",
+    }
 
 
 def test_tags_are_semver_the_short_sha_and_the_branch(workflow):
