@@ -163,6 +163,35 @@ def test_only_a_push_to_main_writes_the_build_cache_that_publishing_restores(wor
     }
 
 
+# An expression from what whoever opens a pull request (or pushes a branch) chose: a title,
+# a body, a branch name. Pasted into a script, it is code.
+UNTRUSTED_INPUT = re.compile(r"\$\{\{[^}]*\b(?:github\.event\.|github\.head_ref\b)")
+
+
+def untrusted_input_in_scripts(workflow: dict) -> list[str]:
+    return [
+        f"{name}: {step['run']}"
+        for name, job in workflow["jobs"].items()
+        for step in job["steps"]
+        if "run" in step and UNTRUSTED_INPUT.search(step["run"])
+    ]
+
+
+def test_no_run_script_expands_an_events_untrusted_input(any_workflow):
+    assert untrusted_input_in_scripts(any_workflow) == []
+
+
+def test_the_untrusted_input_check_refuses_a_title_and_a_branch_name_but_not_the_event_name():
+    steps = [
+        {"run": 'echo "${{ github.event.pull_request.title }}"'},
+        {"run": "git switch ${{github.head_ref}}"},
+        {"run": "echo ${{ github.event_name }} ${{ github.sha }}"},
+        {"run": 'echo "$TITLE"', "env": {"TITLE": "${{ github.event.pull_request.title }}"}},
+    ]
+    found = untrusted_input_in_scripts({"jobs": {"job": {"steps": steps}}})
+    assert found == [f"job: {step['run']}" for step in steps[:2]]
+
+
 def test_tags_are_semver_the_short_sha_and_the_branch(workflow):
     [meta] = steps_using(workflow["jobs"]["publish"], "docker/metadata-action")
     assert meta["with"]["images"] == "${{ env.IMAGE }}"
