@@ -229,19 +229,47 @@ def test_ci_runs_the_projects_own_make_targets_and_nothing_else(any_workflow):
 # --- Dependabot -----------------------------------------------------------------------
 
 
-def test_dependabot_config_matches_its_schema(project):
-    run(tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot", project / DEPENDABOT)
+@pytest.fixture(scope="module", params=["none", "postgresql"])
+def any_project(request, cookies_session) -> Path:
+    return bake_ok(cookies_session, database=request.param, github_actions=True)
 
 
-def test_dependabot_covers_the_lock_the_actions_and_every_image(project):
+def dependabot_updates(project: Path) -> dict[str, dict]:
     config = yaml.safe_load((project / DEPENDABOT).read_text(encoding="utf-8"))
-    updates = {update["package-ecosystem"]: update for update in config["updates"]}
-    assert set(updates) == {"pip", "github-actions", "docker", "docker-compose"}
+    return {update["package-ecosystem"]: update for update in config["updates"]}
+
+
+def test_dependabot_config_matches_its_schema(any_project):
+    run(tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot", any_project / DEPENDABOT)
+
+
+def test_dependabot_covers_the_lock_the_actions_and_every_image(any_project):
+    updates = dependabot_updates(any_project)
+    assert {"pip", "github-actions", "docker"} <= set(updates)
     # Every folder with a Dockerfile in the project is watched.
-    folders = {path.parent.relative_to(project).as_posix() for path in project.rglob("Dockerfile")}
+    folders = {
+        path.parent.relative_to(any_project).as_posix() for path in any_project.rglob("Dockerfile")
+    }  # fmt: skip
     assert folders == {".", "docker/edge"}
     assert set(updates["docker"]["directories"]) == {"/", "/docker/edge"}
-    assert updates["docker-compose"]["directory"] == "/"
+
+
+def test_dependabot_watches_compose_only_where_compose_names_an_image(any_project):
+    compose = yaml.safe_load((any_project / "compose.yaml").read_text(encoding="utf-8"))
+    images = [service["image"] for service in compose["services"].values() if "image" in service]
+    updates = dependabot_updates(any_project)
+    # database=postgresql names postgres:18; with no database, every service is built.
+    if images:
+        assert images == ["postgres:18"]
+        assert updates["docker-compose"]["directory"] == "/"
+    else:
+        assert "docker-compose" not in updates
+
+
+def test_dependabot_waits_a_week_before_proposing_a_new_release(any_project):
+    # A release that is withdrawn or found malicious within days never reaches a pull request.
+    for ecosystem, update in dependabot_updates(any_project).items():
+        assert update.get("cooldown") == {"default-days": 7}, ecosystem
 
 
 def test_dependabot_groups_weekly_updates(project):
