@@ -33,7 +33,7 @@ DEPENDENCY_MODULES = {
     "flask_sqlalchemy", "gunicorn", "hadolint", "iniconfig", "itsdangerous",
     "jinja2", "mako", "markupsafe", "packaging", "pluggy", "psycopg",
     "psycopg_binary", "pygments", "pytest", "ruff", "sqlalchemy",
-    "typing_extensions", "tzdata", "werkzeug",
+    "typing_extensions", "tzdata", "werkzeug", "zizmor",
 }  # fmt: skip
 # Names that are not in the standard library's list but would still shadow something.
 RESERVED_NAMES = {"test", "tests", "docker", "setup", "conftest", "app"}

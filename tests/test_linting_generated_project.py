@@ -97,6 +97,12 @@ def test_workflow_matches_the_github_workflow_schema(project_with_workflow):
     )
 
 
+def test_zizmor_finds_nothing_in_the_workflows_dependabot_or_pre_commit(project):
+    """The GitHub Actions security linter, as make lint and pre-commit run it: offline."""
+    result = run(tool("zizmor"), "--offline", "--no-progress", "--color", "never", ".", cwd=project)
+    assert "No findings to report" in result.stdout, result.stdout
+
+
 def test_pre_commit_config_is_valid(project):
     run(tool("pre-commit"), "validate-config", ".pre-commit-config.yaml", cwd=project)
 
@@ -113,7 +119,8 @@ def test_pre_commit_hooks_all_pass_on_a_fresh_repository(
     monkeypatch.setenv("PRE_COMMIT_HOME", str(pre_commit_home))
     result = run(tool("pre-commit"), "run", "--all-files", "--color", "never", cwd=repository)
     # Each hook ran on something (none was skipped for want of files), and all passed.
-    for hook in ("ruff check", "hadolint", "shellcheck", "check toml", "poetry check --lock"):
+    hooks = ("ruff check", "hadolint", "shellcheck", "check toml", "poetry check --lock", "zizmor")
+    for hook in hooks:
         line = next(line for line in result.stdout.splitlines() if line.startswith(hook))
         assert line.endswith("Passed"), line
     # No fixer hook changed a file: everything is still exactly as staged.

@@ -180,3 +180,21 @@ def test_every_locked_package_has_a_wheel_for_linux_arm64(lock_name):
             if not any(wheel_runs_on_linux_arm64(wheel, python) for wheel in wheels):
                 missing.append(f"{package['name']} {package['version']} on {python}")
     assert not missing, missing
+
+
+# --- zizmor: the lock's version in make lint, the same pinned in pre-commit -----------
+
+
+@pytest.mark.parametrize(
+    "lock_name", sorted(path.name for path in TEMPLATE_PROJECT.glob("poetry*.lock"))
+)
+def test_make_lint_and_pre_commit_run_the_same_zizmor_offline(project, lock_name):
+    lock = tomllib.loads((TEMPLATE_PROJECT / lock_name).read_text(encoding="utf-8"))
+    [locked] = [package["version"] for package in lock["package"] if package["name"] == "zizmor"]
+    zizmor = pre_commit_hooks(project)["zizmor"]
+    assert zizmor["additional_dependencies"] == [f"zizmor=={locked}"]
+    assert zizmor["entry"] == "zizmor --offline ."
+    # make lint's one command in the development image ends with the same zizmor.
+    makefile = (project / "Makefile").read_text(encoding="utf-8")
+    lint = re.search(r"^lint:.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
+    assert lint.rstrip().endswith("&& zizmor --offline .'"), lint

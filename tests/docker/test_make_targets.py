@@ -112,6 +112,7 @@ def test_make_lint_passes_in_the_development_image(new_project):
     result = project.make("lint")
     assert "All checks passed!" in result.stdout  # ruff check
     assert "already formatted" in result.stdout  # ruff format --check
+    assert "No findings to report" in result.stdout  # zizmor, last
     assert project.containers() == []
 
 
