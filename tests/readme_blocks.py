@@ -1,6 +1,6 @@
 """The shell blocks of a generated project's documentation, and the rule they follow.
 
-A block is a fenced ```sh, ```bash, ```shell or ```console block in any .md file the
+A block is a fenced ```sh, ```bash, ```shell, ```console or ```zsh block in any .md file the
 project ships. Each one a user is told to run is either run by
 tests/docker/test_readme_blocks.py, which knows it by its name (the heading it sits
 under), or marked, by an HTML comment on the line just before its fence, as one that
@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-SHELL_LANGUAGES = ("sh", "bash", "shell", "console")
+SHELL_LANGUAGES = ("sh", "bash", "shell", "console", "zsh")
 MARKER_PREFIX = "not run by the template's tests:"
 # What this machine (and CI) cannot have: everything else runs.
 REASONS = ("a domain", "a cluster", "GitHub", "a cloud account")

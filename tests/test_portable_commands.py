@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import bake_ok
+from tests.readme_blocks import blocks_in
 
-SHELL_FENCES = {"sh", "bash", "shell", "console", "zsh"}
 # For each command, the GNU-only option words (an option cluster such as -Ei counts)
 # and how the refusal names the form.
 GNU_ONLY = {
@@ -64,19 +64,12 @@ def logical_lines(text: str) -> Iterator[tuple[int, str]]:
 
 
 def readme_commands(text: str) -> Iterator[tuple[int, str]]:
-    """The lines of the fenced shell blocks, a console prompt's `$ ` taken off."""
-    fence = None
-    lines = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.startswith("```"):
-            fence = None if fence is not None else line[3:].strip()
-            continue
-        if fence in SHELL_FENCES:
-            lines.append((number, line.removeprefix("$ ")))
-    block = "\n".join(line for _, line in lines)
-    numbers = [number for number, _ in lines]
-    for index, line in logical_lines(block):
-        yield numbers[index - 1], line
+    """The lines of the fenced shell blocks (as tests.readme_blocks finds them), a
+    console prompt's `$ ` taken off."""
+    for block in blocks_in(text):
+        body = "\n".join(line.removeprefix("$ ") for line in block.text.splitlines())
+        for number, line in logical_lines(body):
+            yield block.line + number, line
 
 
 def makefile_commands(text: str) -> Iterator[tuple[int, str]]:
