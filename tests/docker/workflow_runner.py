@@ -282,6 +282,11 @@ def matrix_combinations(job: dict) -> list[dict]:
     ]
 
 
+def step_title(step: dict, number: int) -> str:
+    """What the log and a failure call a step: its name, else its script or action."""
+    return step.get("name") or step.get("run") or step.get("uses") or f"step {number}"
+
+
 # --- The runner -----------------------------------------------------------------------
 
 # A stand-in for an action: (workspace, its `with:` inputs) -> None.
@@ -351,7 +356,7 @@ class Runner:
         status = "success"
         failure: StepFailed | None = None
         for number, step in enumerate(job["steps"], 1):
-            title = step.get("name") or step.get("run", step.get("uses", f"step {number}"))
+            title = step_title(step, number)
             if unsupported := sorted(set(step) - STEP_KEYS):
                 raise WorkflowError(f"{name} / {title}: not supported: {unsupported}")
             step_contexts = contexts | {"env": env}
@@ -405,7 +410,6 @@ class Runner:
             cwd=workspace, env=base | env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, timeout=1800,
         )  # fmt: skip
-        self.log.append(f"{job} / {title}: exit {result.returncode}")
         if result.returncode != 0:
             raise StepFailed(job, title, result.returncode, result.stdout)
 
